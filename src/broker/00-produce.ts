@@ -1,0 +1,161 @@
+/**
+ * Produce (key 0). For each partition: validate the batches' headers and CRCs without
+ * decoding records, then append (offsets are assigned synchronously, in request order). Once
+ * every append is queued the connection is released, so the next request may start while this
+ * one waits: for the OS write (acks=1) or for the group-committed fdatasync (acks=-1).
+ *
+ * acks=0 gets no response; if any partition failed, the connection is closed instead, which is
+ * how Kafka tells an acks=0 producer that something went wrong.
+ */
+import { ErrorCode, KafkaError, type ErrorCode as Code } from '../common/errors.ts';
+import { ProduceRequest } from '../protocol/messages/produce-request.generated.ts';
+import { ProduceResponse } from '../protocol/messages/produce-response.generated.ts';
+import { validateRecordSet } from '../protocol/record-batch.ts';
+import { defineApi } from './api.ts';
+import type { Broker } from './broker.ts';
+import { BadRequestError } from './dispatcher.ts';
+import { LEADER_EPOCH } from './03-metadata.ts';
+
+type PartitionResponse = ReturnType<typeof ProduceResponse.default>['responses'][number]['partitionResponses'][number];
+
+interface PendingPartition {
+  response: PartitionResponse;
+  topic: string;
+  append?: Promise<{ baseOffset: number; logAppendTime: number; logStartOffset: number }>;
+  sync?: () => Promise<void>;
+}
+
+export const produce = defineApi({
+  request: ProduceRequest,
+  response: ProduceResponse,
+  minVersion: 3,
+  maxVersion: 11,
+  async handle(req, ctx) {
+    const { broker } = ctx;
+    const acks = req.acks;
+    const results: { name: string; partitions: PendingPartition[] }[] = [];
+    for (const topic of req.topicData) {
+      const partitions: PendingPartition[] = [];
+      for (const p of topic.partitionData) {
+        const pending: PendingPartition = { response: partitionResponse(p.index), topic: topic.name };
+        if (acks !== 0 && acks !== 1 && acks !== -1) {
+          fail(pending.response, ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, not ${acks}`);
+        } else {
+          appendPartition(broker, topic.name, p.index, p.records, req.transactionalId, pending);
+        }
+        partitions.push(pending);
+      }
+      results.push({ name: topic.name, partitions });
+    }
+    ctx.release();
+
+    for (const { partitions } of results) {
+      for (const p of partitions) {
+        if (!p.append) continue;
+        try {
+          const done = await p.append;
+          if (acks === -1) await p.sync!();
+          p.response.baseOffset = BigInt(done.baseOffset);
+          p.response.logAppendTimeMs = BigInt(done.logAppendTime);
+          p.response.logStartOffset = BigInt(done.logStartOffset);
+        } catch (err) {
+          const code = err instanceof KafkaError ? err.code : ErrorCode.KAFKA_STORAGE_ERROR;
+          fail(p.response, code, (err as Error).message);
+          broker.logger.error('append failed', { topic: p.topic, partition: p.response.index, error: err as Error });
+        }
+      }
+    }
+
+    if (acks === 0) {
+      const failed = results.flatMap((t) => t.partitions).find((p) => p.response.errorCode !== ErrorCode.NONE);
+      if (failed) {
+        throw new BadRequestError(
+          `acks=0 produce to ${failed.topic}-${failed.response.index} failed with error ${failed.response.errorCode}: ${failed.response.errorMessage}`,
+        );
+      }
+      return null;
+    }
+    const res = ProduceResponse.default();
+    res.responses = results.map((t) => ({ name: t.name, partitionResponses: t.partitions.map((p) => p.response) }));
+    return res;
+  },
+});
+
+function partitionResponse(index: number): PartitionResponse {
+  return {
+    index,
+    errorCode: ErrorCode.NONE,
+    baseOffset: -1n,
+    logAppendTimeMs: -1n,
+    logStartOffset: -1n,
+    recordErrors: [],
+    errorMessage: null,
+    currentLeader: { leaderId: -1, leaderEpoch: -1 },
+  };
+}
+
+function fail(res: PartitionResponse, code: Code, message: string): void {
+  res.errorCode = code;
+  res.errorMessage = message;
+  res.baseOffset = -1n;
+}
+
+/** Validates one partition's record set and starts its append; failures go into `pending`. */
+function appendPartition(
+  broker: Broker,
+  topic: string,
+  partition: number,
+  records: Buffer | null,
+  transactionalId: string | null,
+  pending: PendingPartition,
+): void {
+  const res = pending.response;
+  const log = broker.topics.partition(topic, partition);
+  if (log instanceof KafkaError) return fail(res, log.code, log.message);
+  if (!records || records.length === 0) return fail(res, ErrorCode.INVALID_RECORD, 'produce request has no records');
+
+  const settings = broker.topics.settings(topic);
+  const validated = validateRecordSet(records);
+  if ('code' in validated) return fail(res, ErrorCode[validated.code], validated.message);
+
+  const now = broker.clock.now();
+  for (const batch of validated.batches) {
+    if (batch.size > settings.maxMessageBytes) {
+      return fail(
+        res,
+        ErrorCode.MESSAGE_TOO_LARGE,
+        `record batch of ${batch.size} bytes exceeds max.message.bytes ${settings.maxMessageBytes}`,
+      );
+    }
+    if (batch.producerId >= 0 || batch.isTransactional || transactionalId !== null) {
+      // Idempotent and transactional producers need producer state (a later issue); storing
+      // their batches without sequence checks would silently break their guarantees.
+      return fail(res, ErrorCode.INVALID_RECORD, 'idempotent and transactional producers are not supported yet');
+    }
+    if (!settings.logAppendTime && batch.maxTimestamp !== -1) {
+      if (batch.maxTimestamp > now + settings.timestampAfterMaxMs) {
+        return fail(res, ErrorCode.INVALID_TIMESTAMP, `timestamp ${batch.maxTimestamp} is too far in the future`);
+      }
+      if (batch.maxTimestamp < now - settings.timestampBeforeMaxMs) {
+        return fail(res, ErrorCode.INVALID_TIMESTAMP, `timestamp ${batch.maxTimestamp} is too far in the past`);
+      }
+    }
+  }
+
+  try {
+    pending.append = log
+      .append(records, {
+        leaderEpoch: LEADER_EPOCH,
+        logAppendTime: settings.logAppendTime ? now : undefined,
+        batches: validated.batches,
+      })
+      .then((done) => {
+        broker.waiters.notify(topic, partition);
+        return done;
+      });
+    pending.sync = () => log.sync();
+  } catch (err) {
+    const code = err instanceof KafkaError ? err.code : ErrorCode.KAFKA_STORAGE_ERROR;
+    fail(res, code, (err as Error).message);
+  }
+}

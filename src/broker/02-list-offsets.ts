@@ -1,0 +1,79 @@
+/**
+ * ListOffsets (key 2): earliest (-2), latest (-1, the last stable offset for READ_COMMITTED),
+ * max timestamp (-3, v7+), earliest local (-4, v8+: the same as earliest without tiered
+ * storage), latest tiered (-5, v9+: none, so -1), or the first offset whose timestamp is at
+ * least the given one, found through the time index. v0 (maxNumOffsets lists) is not served,
+ * as in Kafka 4 (KIP-896).
+ */
+import { ErrorCode, KafkaError } from '../common/errors.ts';
+import { ListOffsetsRequest } from '../protocol/messages/list-offsets-request.generated.ts';
+import { ListOffsetsResponse } from '../protocol/messages/list-offsets-response.generated.ts';
+import type { PartitionLog } from '../storage/partition-log.ts';
+import { defineApi } from './api.ts';
+import { LEADER_EPOCH } from './03-metadata.ts';
+
+export const LATEST_TIMESTAMP = -1;
+export const EARLIEST_TIMESTAMP = -2;
+export const MAX_TIMESTAMP = -3;
+export const EARLIEST_LOCAL_TIMESTAMP = -4;
+export const LATEST_TIERED_TIMESTAMP = -5;
+
+type PartitionResult = ReturnType<typeof ListOffsetsResponse.default>['topics'][number]['partitions'][number];
+
+export const listOffsets = defineApi({
+  request: ListOffsetsRequest,
+  response: ListOffsetsResponse,
+  minVersion: 1,
+  maxVersion: 10,
+  async handle(req, { broker }) {
+    const res = ListOffsetsResponse.default();
+    for (const t of req.topics) {
+      const partitions: PartitionResult[] = [];
+      for (const p of t.partitions) {
+        const out: PartitionResult = {
+          partitionIndex: p.partitionIndex,
+          errorCode: ErrorCode.NONE,
+          oldStyleOffsets: [],
+          timestamp: -1n,
+          offset: -1n,
+          leaderEpoch: -1,
+        };
+        partitions.push(out);
+        const log = broker.topics.partition(t.name, p.partitionIndex);
+        if (log instanceof KafkaError) {
+          out.errorCode = log.code;
+          continue;
+        }
+        if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== LEADER_EPOCH) {
+          out.errorCode = p.currentLeaderEpoch > LEADER_EPOCH ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH;
+          continue;
+        }
+        const found = await lookup(log, Number(p.timestamp));
+        if (found) {
+          out.offset = BigInt(found.offset);
+          out.timestamp = BigInt(found.timestamp);
+          out.leaderEpoch = LEADER_EPOCH;
+        }
+      }
+      res.topics.push({ name: t.name, partitions });
+    }
+    return res;
+  },
+});
+
+async function lookup(log: PartitionLog, timestamp: number): Promise<{ offset: number; timestamp: number } | null> {
+  switch (timestamp) {
+    case LATEST_TIMESTAMP:
+      // The high watermark; also the last stable offset until transactions exist.
+      return { offset: log.highWatermark, timestamp: -1 };
+    case EARLIEST_TIMESTAMP:
+    case EARLIEST_LOCAL_TIMESTAMP:
+      return { offset: log.logStartOffset, timestamp: -1 };
+    case MAX_TIMESTAMP:
+      return log.maxTimestampOffset();
+    case LATEST_TIERED_TIMESTAMP:
+      return null;
+    default:
+      return log.offsetForTimestamp(timestamp);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * CreatePartitions (key 37): grows topics to a new partition count. Manual assignments, when
+ * given, must name only this broker, one replica per new partition.
+ */
+import { ErrorCode, KafkaError } from '../common/errors.ts';
+import { CreatePartitionsRequest } from '../protocol/messages/create-partitions-request.generated.ts';
+import { CreatePartitionsResponse } from '../protocol/messages/create-partitions-response.generated.ts';
+import { defineApi } from './api.ts';
+
+export const createPartitions = defineApi({
+  request: CreatePartitionsRequest,
+  response: CreatePartitionsResponse,
+  minVersion: 0,
+  maxVersion: 3,
+  async handle(req, { broker }) {
+    const res = CreatePartitionsResponse.default();
+    const counts = new Map<string, number>();
+    for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+    for (const t of req.topics) {
+      const result = { name: t.name, errorCode: ErrorCode.NONE as number, errorMessage: null as string | null };
+      res.results.push(result);
+      if (counts.get(t.name)! > 1) {
+        result.errorCode = ErrorCode.INVALID_REQUEST;
+        result.errorMessage = `Duplicate topic name ${t.name} in the request.`;
+        continue;
+      }
+      const current = broker.topics.get(t.name);
+      if (t.assignments && current) {
+        const added = t.count - current.partitions;
+        const bad =
+          t.assignments.length !== added ||
+          t.assignments.some((a) => a.brokerIds.length !== 1 || a.brokerIds[0] !== broker.nodeId);
+        if (bad) {
+          result.errorCode = ErrorCode.INVALID_REPLICA_ASSIGNMENT;
+          result.errorMessage = `Assignments must give broker ${broker.nodeId} for each of the ${added} new partitions.`;
+          continue;
+        }
+      }
+      const grown = await broker.topics.addPartitions(t.name, t.count, req.validateOnly);
+      if (grown instanceof KafkaError) {
+        result.errorCode = grown.code;
+        result.errorMessage = grown.message;
+      }
+    }
+    return res;
+  },
+});

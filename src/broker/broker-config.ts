@@ -1,0 +1,116 @@
+/**
+ * The broker's configuration: what `startBroker` and the CLI accept, resolved against the
+ * defaults in metadata/config-defs.ts. Keeps which keys the user set explicitly, because
+ * DescribeConfigs reports those as STATIC_BROKER_CONFIG and the rest as DEFAULT_CONFIG.
+ */
+import { BROKER_CONFIGS, TOPIC_CONFIGS } from '../metadata/config-defs.ts';
+import type { LogConfig } from '../storage/log-config.ts';
+
+export interface BrokerConfig {
+  nodeId: number;
+  dataDir: string;
+  host: string;
+  port: number;
+  advertisedHost?: string;
+  advertisedPort?: number;
+  autoCreateTopics: boolean;
+  numPartitions: number;
+  deleteTopicEnable: boolean;
+  socketRequestMaxBytes: number;
+  retentionCheckIntervalMs: number;
+  durability: 'fsync' | 'pagecache';
+  /** Broker config values set explicitly (by options or `config`), by Kafka name. */
+  explicit: ReadonlyMap<string, string>;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Resolves explicit broker settings (Kafka names) into a BrokerConfig; throws ConfigError. */
+export function resolveBrokerConfig(base: {
+  dataDir: string;
+  host: string;
+  port: number;
+  advertisedHost?: string;
+  advertisedPort?: number;
+  nodeId?: number;
+  settings: Record<string, string>;
+}): BrokerConfig {
+  const explicit = new Map<string, string>();
+  for (const [name, value] of Object.entries(base.settings)) {
+    const def = BROKER_CONFIGS.get(name);
+    if (!def) throw new ConfigError(`unknown broker config '${name}'`);
+    const problem = def.validate?.(value);
+    if (problem) throw new ConfigError(`invalid value for ${name}: ${problem}`);
+    explicit.set(name, value);
+  }
+  const get = (name: string): string => explicit.get(name) ?? BROKER_CONFIGS.get(name)!.default ?? '';
+  return {
+    nodeId: base.nodeId ?? Number(get('node.id')),
+    dataDir: base.dataDir,
+    host: base.host,
+    port: base.port,
+    advertisedHost: base.advertisedHost,
+    advertisedPort: base.advertisedPort,
+    autoCreateTopics: get('auto.create.topics.enable') === 'true',
+    numPartitions: Number(get('num.partitions')),
+    deleteTopicEnable: get('delete.topic.enable') === 'true',
+    socketRequestMaxBytes: Number(get('socket.request.max.bytes')),
+    retentionCheckIntervalMs: Number(get('log.retention.check.interval.ms')),
+    durability: get('tributary.durability') as 'fsync' | 'pagecache',
+    explicit,
+  };
+}
+
+/** The value of a broker config: explicit, else its default (null when it has none). */
+export function brokerConfigValue(config: BrokerConfig, name: string): string | null {
+  return config.explicit.get(name) ?? BROKER_CONFIGS.get(name)?.default ?? null;
+}
+
+/** A topic config's effective value: topic override, else broker synonym, else default. */
+export function topicConfigValue(config: BrokerConfig, overrides: Record<string, string>, name: string): string {
+  const override = overrides[name];
+  if (override !== undefined) return override;
+  const def = TOPIC_CONFIGS.get(name);
+  if (!def) throw new Error(`unknown topic config ${name}`);
+  return (def.brokerSynonym && config.explicit.get(def.brokerSynonym)) ?? def.default ?? '';
+}
+
+/** Safe-integer view of a long config ("9223372036854775807" becomes MAX_SAFE_INTEGER). */
+function longValue(v: string): number {
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : n > 0 ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER;
+}
+
+export interface TopicSettings {
+  log: LogConfig;
+  maxMessageBytes: number;
+  logAppendTime: boolean;
+  timestampBeforeMaxMs: number;
+  timestampAfterMaxMs: number;
+}
+
+/** Everything the produce path and the log need from a topic's configs. */
+export function topicSettings(config: BrokerConfig, overrides: Record<string, string>): TopicSettings {
+  const v = (name: string) => topicConfigValue(config, overrides, name);
+  return {
+    log: {
+      segmentBytes: longValue(v('segment.bytes')),
+      segmentMs: longValue(v('segment.ms')),
+      indexIntervalBytes: longValue(v('index.interval.bytes')),
+      segmentIndexBytes: longValue(v('segment.index.bytes')),
+      retentionMs: longValue(v('retention.ms')),
+      retentionBytes: longValue(v('retention.bytes')),
+      fileDeleteDelayMs: longValue(v('file.delete.delay.ms')),
+      durability: config.durability,
+    },
+    maxMessageBytes: longValue(v('max.message.bytes')),
+    logAppendTime: v('message.timestamp.type') === 'LogAppendTime',
+    timestampBeforeMaxMs: longValue(v('message.timestamp.before.max.ms')),
+    timestampAfterMaxMs: longValue(v('message.timestamp.after.max.ms')),
+  };
+}

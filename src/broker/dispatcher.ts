@@ -1,0 +1,104 @@
+/**
+ * Turns a request frame into response bytes: reads the header, finds the handler, checks the
+ * version, decodes the body, runs the handler, and encodes header + response.
+ *
+ * Bad input closes the connection (the rejection reaches network/connection.ts, which logs it
+ * and closes): a frame too short for a header, an unknown API key, an unsupported version,
+ * or a body that does not decode. The one exception is ApiVersions at a version we do not
+ * serve: KIP-511 says answer it with a v0 response carrying UNSUPPORTED_VERSION and our
+ * ranges, so the client can pick a version it shares with us.
+ */
+import { ErrorCode } from '../common/errors.ts';
+import type { Logger } from '../common/logger.ts';
+import type { Dispatcher } from '../network/connection.ts';
+import { Reader, Writer } from '../protocol/primitives/index.ts';
+import { RequestHeader } from '../protocol/messages/request-header.generated.ts';
+import { ResponseHeader } from '../protocol/messages/response-header.generated.ts';
+import { requestHeaderVersion, responseHeaderVersion } from '../protocol/messages/index.generated.ts';
+import { ApiVersionsResponse } from '../protocol/messages/api-versions-response.generated.ts';
+import type { ApiHandler, RequestContext } from './api.ts';
+import type { Broker } from './broker.ts';
+
+const API_VERSIONS_KEY = 18;
+
+export class BadRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BadRequestError';
+  }
+}
+
+export function createDispatcher(broker: Broker, handlers: ReadonlyMap<number, ApiHandler>, logger: Logger): Dispatcher {
+  return async (frame, { connection, release }) => {
+    if (frame.length < 8) throw new BadRequestError(`request frame of ${frame.length} bytes is too short for a header`);
+    const apiKey = frame.readInt16BE(0);
+    const apiVersion = frame.readInt16BE(2);
+    const handler = handlers.get(apiKey);
+    if (!handler) throw new BadRequestError(`unknown or unsupported API key ${apiKey}`);
+
+    if (apiVersion < handler.minVersion || apiVersion > handler.maxVersion) {
+      if (apiKey === API_VERSIONS_KEY) {
+        return unsupportedApiVersionsResponse(frame.readInt32BE(4), handlers);
+      }
+      throw new BadRequestError(
+        `${handler.request.name} version ${apiVersion} is not supported (supported: ${handler.minVersion}-${handler.maxVersion})`,
+      );
+    }
+
+    const reader = new Reader(frame);
+    let body: unknown;
+    let header;
+    try {
+      header = RequestHeader.decode(reader, requestHeaderVersion(apiKey, apiVersion));
+      body = handler.request.decode(reader, apiVersion);
+    } catch (err) {
+      throw new BadRequestError(`malformed ${handler.request.name} v${apiVersion} request: ${(err as Error).message}`);
+    }
+
+    const ctx: RequestContext = {
+      broker,
+      apiKey,
+      apiVersion,
+      correlationId: header.correlationId,
+      clientId: header.clientId,
+      connection,
+      release,
+    };
+    let response: unknown;
+    try {
+      response = await handler.handle(body, ctx);
+    } catch (err) {
+      logger.error('handler failed', {
+        api: handler.request.name,
+        version: apiVersion,
+        client: header.clientId,
+        error: (err as Error).stack ?? String(err),
+      });
+      throw err;
+    }
+    if (response === null) return null;
+    const w = new Writer();
+    ResponseHeader.encode(w, { correlationId: header.correlationId }, responseHeaderVersion(apiKey, apiVersion));
+    handler.response.encode(w, response, apiVersion);
+    return w.toBuffers();
+  };
+}
+
+/** The KIP-511 answer to an ApiVersions request at a version we do not serve. */
+function unsupportedApiVersionsResponse(correlationId: number, handlers: ReadonlyMap<number, ApiHandler>): Buffer[] {
+  const w = new Writer();
+  ResponseHeader.encode(w, { correlationId }, 0);
+  ApiVersionsResponse.encode(
+    w,
+    { ...ApiVersionsResponse.default(), errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: advertisedApis(handlers) },
+    0,
+  );
+  return w.toBuffers();
+}
+
+/** The ApiVersions list: exactly the handlers we have, with their version ranges. */
+export function advertisedApis(handlers: ReadonlyMap<number, ApiHandler>) {
+  return [...handlers.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([apiKey, h]) => ({ apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }));
+}

@@ -1,0 +1,27 @@
+/** The handler registry: API key → handler. ApiVersions advertises exactly these. */
+import type { ApiHandler } from './api.ts';
+import { produce } from './00-produce.ts';
+import { fetch } from './01-fetch.ts';
+import { listOffsets } from './02-list-offsets.ts';
+import { metadata } from './03-metadata.ts';
+import { apiVersions } from './18-api-versions.ts';
+import { createTopics } from './19-create-topics.ts';
+import { deleteTopics } from './20-delete-topics.ts';
+import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch.ts';
+import { describeConfigs } from './32-describe-configs.ts';
+import { createPartitions } from './37-create-partitions.ts';
+import { describeCluster } from './60-describe-cluster.ts';
+
+export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map<number, ApiHandler>([
+  [0, produce],
+  [1, fetch],
+  [2, listOffsets],
+  [3, metadata],
+  [18, apiVersions],
+  [19, createTopics],
+  [20, deleteTopics],
+  [23, offsetForLeaderEpoch],
+  [32, describeConfigs],
+  [37, createPartitions],
+  [60, describeCluster],
+]);

@@ -1,0 +1,236 @@
+/**
+ * Building and reading whole v2 record batches. Not used on the produce/fetch hot path (which
+ * treats batches as opaque bytes); used by tests, tools, control batches and compaction.
+ * Only uncompressed batches are decoded here; compressed ones are handled by the codecs.
+ */
+import { crc32c } from '@node-rs/crc32';
+import {
+  BATCH_HEADER_SIZE,
+  LOG_OVERHEAD,
+  OFFSET_ATTRIBUTES,
+  OFFSET_CRC,
+  readInt53,
+  writeInt53,
+  ATTR_COMPRESSION_MASK,
+} from './record-batch.ts';
+
+export interface RecordHeader {
+  key: string;
+  value: Buffer | null;
+}
+
+export interface RecordInput {
+  key?: Buffer | null;
+  value: Buffer | null;
+  headers?: RecordHeader[];
+  /** Absolute timestamp in ms; defaults to the batch's base timestamp. */
+  timestamp?: number;
+}
+
+export interface BatchInput {
+  baseOffset?: number;
+  partitionLeaderEpoch?: number;
+  attributes?: number;
+  baseTimestamp?: number;
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
+  records: RecordInput[];
+}
+
+export interface DecodedRecord {
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+}
+
+function varintSize(value: number): number {
+  let v = (value << 1) ^ (value >> 31);
+  v >>>= 0;
+  let n = 1;
+  while (v >= 0x80) {
+    v >>>= 7;
+    n++;
+  }
+  return n;
+}
+
+function writeVarint(buf: Buffer, pos: number, value: number): number {
+  let v = ((value << 1) ^ (value >> 31)) >>> 0;
+  while (v >= 0x80) {
+    buf[pos++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+function readVarint(buf: Buffer, state: { pos: number }, end: number): number {
+  let raw = 0;
+  let shift = 0;
+  let b: number;
+  do {
+    if (state.pos >= end || shift > 28) throw new RangeError('malformed varint in record');
+    b = buf[state.pos++]!;
+    raw |= (b & 0x7f) << shift;
+    shift += 7;
+  } while (b & 0x80);
+  return (raw >>> 1) ^ -(raw & 1);
+}
+
+/** Varlong zig-zag encoding for timestamp deltas (may exceed 32 bits). */
+function writeVarlong(buf: Buffer, pos: number, value: number): number {
+  let v = value >= 0 ? BigInt(value) * 2n : -BigInt(value) * 2n - 1n;
+  while (v >= 0x80n) {
+    buf[pos++] = Number(v & 0x7fn) | 0x80;
+    v >>= 7n;
+  }
+  buf[pos++] = Number(v);
+  return pos;
+}
+
+function varlongSize(value: number): number {
+  let v = value >= 0 ? BigInt(value) * 2n : -BigInt(value) * 2n - 1n;
+  let n = 1;
+  while (v >= 0x80n) {
+    v >>= 7n;
+    n++;
+  }
+  return n;
+}
+
+function readVarlong(buf: Buffer, state: { pos: number }, end: number): number {
+  let raw = 0n;
+  let shift = 0n;
+  let b: number;
+  do {
+    if (state.pos >= end || shift > 63n) throw new RangeError('malformed varlong in record');
+    b = buf[state.pos++]!;
+    raw |= BigInt(b & 0x7f) << shift;
+    shift += 7n;
+  } while (b & 0x80);
+  return Number((raw >> 1n) ^ -(raw & 1n));
+}
+
+function bytesField(b: Buffer | null | undefined): number {
+  return b == null ? varintSize(-1) : varintSize(b.length) + b.length;
+}
+
+/** Encodes an uncompressed v2 batch with a correct CRC. */
+export function buildRecordBatch(input: BatchInput): Buffer {
+  const baseTimestamp = input.baseTimestamp ?? input.records[0]?.timestamp ?? 0;
+  let maxTimestamp = baseTimestamp;
+  const bodies: { size: number; rec: RecordInput; tsDelta: number; headerKeys: Buffer[] }[] = [];
+  let recordsBytes = 0;
+  input.records.forEach((rec, i) => {
+    const ts = rec.timestamp ?? baseTimestamp;
+    maxTimestamp = Math.max(maxTimestamp, ts);
+    const tsDelta = ts - baseTimestamp;
+    const headers = rec.headers ?? [];
+    const headerKeys = headers.map((h) => Buffer.from(h.key, 'utf8'));
+    let size = 1 + varlongSize(tsDelta) + varintSize(i) + bytesField(rec.key) + bytesField(rec.value);
+    size += varintSize(headers.length);
+    headers.forEach((h, j) => {
+      size += varintSize(headerKeys[j]!.length) + headerKeys[j]!.length + bytesField(h.value);
+    });
+    bodies.push({ size, rec, tsDelta, headerKeys });
+    recordsBytes += varintSize(size) + size;
+  });
+  const total = BATCH_HEADER_SIZE + recordsBytes;
+  const buf = Buffer.alloc(total);
+  writeInt53(buf, 0, input.baseOffset ?? 0);
+  buf.writeInt32BE(total - LOG_OVERHEAD, 8);
+  buf.writeInt32BE(input.partitionLeaderEpoch ?? -1, 12);
+  buf.writeInt8(2, 16);
+  buf.writeInt16BE((input.attributes ?? 0) & ~ATTR_COMPRESSION_MASK, 21);
+  buf.writeInt32BE(input.records.length - 1, 23);
+  writeInt53(buf, 27, baseTimestamp);
+  writeInt53(buf, 35, maxTimestamp);
+  writeInt53(buf, 43, input.producerId ?? -1);
+  buf.writeInt16BE(input.producerEpoch ?? -1, 51);
+  buf.writeInt32BE(input.baseSequence ?? -1, 53);
+  buf.writeInt32BE(input.records.length, 57);
+  let pos = BATCH_HEADER_SIZE;
+  bodies.forEach(({ size, rec, tsDelta, headerKeys }, i) => {
+    pos = writeVarint(buf, pos, size);
+    buf[pos++] = 0; // record attributes
+    pos = writeVarlong(buf, pos, tsDelta);
+    pos = writeVarint(buf, pos, i);
+    pos = writeBytes(buf, pos, rec.key ?? null);
+    pos = writeBytes(buf, pos, rec.value);
+    const headers = rec.headers ?? [];
+    pos = writeVarint(buf, pos, headers.length);
+    headers.forEach((h, j) => {
+      pos = writeBytes(buf, pos, headerKeys[j]!);
+      pos = writeBytes(buf, pos, h.value);
+    });
+  });
+  buf.writeUInt32BE(crc32c(buf.subarray(OFFSET_ATTRIBUTES)) >>> 0, OFFSET_CRC);
+  return buf;
+}
+
+function writeBytes(buf: Buffer, pos: number, b: Buffer | null): number {
+  if (b == null) return writeVarint(buf, pos, -1);
+  pos = writeVarint(buf, pos, b.length);
+  b.copy(buf, pos);
+  return pos + b.length;
+}
+
+function readBytes(buf: Buffer, state: { pos: number }, end: number): Buffer | null {
+  const len = readVarint(buf, state, end);
+  if (len < 0) return null;
+  if (len > end - state.pos) throw new RangeError('record field exceeds its record');
+  const out = buf.subarray(state.pos, state.pos + len);
+  state.pos += len;
+  return out;
+}
+
+/**
+ * Decodes the records of every uncompressed batch in `buf` (a fetch response's record set or a
+ * segment's bytes). A trailing partial batch is ignored, as clients do. Throws on compressed
+ * batches and malformed records.
+ */
+export function decodeRecords(buf: Buffer): DecodedRecord[] {
+  const out: DecodedRecord[] = [];
+  let pos = 0;
+  while (pos + LOG_OVERHEAD <= buf.length) {
+    const size = LOG_OVERHEAD + buf.readInt32BE(pos + 8);
+    if (pos + size > buf.length) break;
+    const attrs = buf.readInt16BE(pos + OFFSET_ATTRIBUTES);
+    if (attrs & ATTR_COMPRESSION_MASK) throw new Error('decodeRecords: compressed batch');
+    const baseOffset = readInt53(buf, pos);
+    const baseTimestamp = readInt53(buf, pos + 27);
+    const logAppend = (attrs & 0x08) !== 0;
+    const maxTimestamp = readInt53(buf, pos + 35);
+    const count = buf.readInt32BE(pos + 57);
+    const end = pos + size;
+    const state = { pos: pos + BATCH_HEADER_SIZE };
+    for (let i = 0; i < count; i++) {
+      const len = readVarint(buf, state, end);
+      const recEnd = state.pos + len;
+      state.pos++; // attributes
+      const tsDelta = readVarlong(buf, state, recEnd);
+      const offsetDelta = readVarint(buf, state, recEnd);
+      const key = readBytes(buf, state, recEnd);
+      const value = readBytes(buf, state, recEnd);
+      const nHeaders = readVarint(buf, state, recEnd);
+      const headers: RecordHeader[] = [];
+      for (let h = 0; h < nHeaders; h++) {
+        const k = readBytes(buf, state, recEnd);
+        headers.push({ key: k ? k.toString('utf8') : '', value: readBytes(buf, state, recEnd) });
+      }
+      state.pos = recEnd;
+      out.push({
+        offset: baseOffset + offsetDelta,
+        timestamp: logAppend ? maxTimestamp : baseTimestamp + tsDelta,
+        key,
+        value,
+        headers,
+      });
+    }
+    pos = end;
+  }
+  return out;
+}
