@@ -159,6 +159,8 @@ export interface SpawnBrokerOptions {
   env?: NodeJS.ProcessEnv;
   /** How long to wait for the banner (default 20 s). */
   readyTimeoutMs?: number;
+  /** Script to run instead of src/cli/main.ts (same arguments), e.g. another build. */
+  cliEntry?: string;
 }
 
 export interface ExitInfo {
@@ -220,7 +222,7 @@ const ADDR_RE = /(\d{1,3}(?:\.\d{1,3}){3}|localhost|\[[0-9a-fA-F:]+\]):(\d{1,5})
 export async function spawnBrokerProcess(opts: SpawnBrokerOptions): Promise<BrokerProcess> {
   const host = opts.host ?? '127.0.0.1';
   const requestedPort = opts.port ?? 0;
-  const args = [CLI_ENTRY, 'start', '--data-dir', opts.dataDir, '--listen', `${host}:${requestedPort}`, ...(opts.extraArgs ?? [])];
+  const args = [opts.cliEntry ?? CLI_ENTRY, 'start', '--data-dir', opts.dataDir, '--listen', `${host}:${requestedPort}`, ...(opts.extraArgs ?? [])];
   const child: ChildProcess = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...opts.env },
@@ -270,9 +272,13 @@ export async function spawnBrokerProcess(opts: SpawnBrokerOptions): Promise<Brok
   });
 
   // The banner should only be printed once the listener is bound; check rather than trust.
-  if (!(await canConnect(host, banner.port, 2000))) {
-    child.kill('SIGKILL');
-    throw new Error(`banner printed but ${host}:${banner.port} refuses connections\n--- broker output ---\n${out}`);
+  const deadline = Date.now() + 5000;
+  while (!(await canConnect(host, banner.port, 1000))) {
+    if (Date.now() > deadline || exitInfo) {
+      child.kill('SIGKILL');
+      throw new Error(`banner printed but ${host}:${banner.port} refuses connections\n--- broker output ---\n${out}`);
+    }
+    await sleep(100);
   }
 
   return {
