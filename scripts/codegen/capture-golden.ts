@@ -14,7 +14,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CaptureServer, type CapturedFrame } from './golden/capture-server.ts';
+import { fileURLToPath } from 'node:url';
+import { CaptureServer } from './golden/capture-server.ts';
 import { PROJECT_ROOT } from './main.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -25,7 +26,7 @@ export const GOLDEN_GROUP = 'golden-group';
 export const GOLDEN_KEY = 'golden-key';
 export const GOLDEN_VALUE = 'golden-value';
 
-function pkgVersion(name: string): string {
+export function pkgVersion(name: string): string {
   const path = join(PROJECT_ROOT, 'node_modules', name, 'package.json');
   return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
 }
@@ -45,11 +46,12 @@ async function withTimeout<T>(what: string, p: Promise<T>, ms: number): Promise<
   }
 }
 
-async function captureKafkajs(server: CaptureServer): Promise<void> {
+/** Drives kafkajs through its flows against the broker at 127.0.0.1:port. */
+export async function runKafkajsFlows(port: number): Promise<void> {
   const { Kafka, logLevel } = (await import('kafkajs')).default as Any;
   const kafka = new Kafka({
     clientId: 'golden-kafkajs',
-    brokers: [`127.0.0.1:${server.port}`],
+    brokers: [`127.0.0.1:${port}`],
     logLevel: logLevel.NOTHING,
     retry: { retries: 1, initialRetryTime: 50 },
     connectionTimeout: 2000,
@@ -102,9 +104,10 @@ async function captureKafkajs(server: CaptureServer): Promise<void> {
   await withTimeout('kafkajs disconnect', Promise.allSettled([consumer.disconnect(), admin.disconnect()]), 5000);
 }
 
-async function capturePlatformatic(server: CaptureServer): Promise<void> {
+/** Drives @platformatic/kafka through its flows against the broker at 127.0.0.1:port. */
+export async function runPlatformaticFlows(port: number): Promise<void> {
   const { Admin, Producer, Consumer } = await import('@platformatic/kafka');
-  const base = { clientId: 'golden-platformatic', bootstrapBrokers: [`127.0.0.1:${server.port}`], retries: 1, retryDelay: 50, timeout: 5000 };
+  const base = { clientId: 'golden-platformatic', bootstrapBrokers: [`127.0.0.1:${port}`], retries: 1, retryDelay: 50, timeout: 5000 };
   const admin = new Admin(base);
   await withTimeout('platformatic create topics', admin.createTopics({ topics: [GOLDEN_TOPIC], partitions: 1, replicas: 1 }), 10000);
   await withTimeout('platformatic list offsets', admin.listOffsets({ topics: [{ name: GOLDEN_TOPIC, partitions: [{ partitionIndex: 0, timestamp: -1n }] }] }), 10000);
@@ -139,10 +142,10 @@ async function capturePlatformatic(server: CaptureServer): Promise<void> {
 }
 
 /** Keeps the first few distinct frames per (api, version), in capture order. */
-function select(frames: CapturedFrame[], perVersion = 2): CapturedFrame[] {
+export function select<F extends { apiKey: number; apiVersion: number; hex: string }>(frames: F[], perVersion = 2): F[] {
   const count = new Map<string, number>();
   const seenBodies = new Set<string>();
-  const out: CapturedFrame[] = [];
+  const out: F[] = [];
   for (const f of frames) {
     const k = `${f.apiKey}/${f.apiVersion}`;
     // Correlation ids differ between otherwise identical frames: compare without them.
@@ -165,9 +168,9 @@ async function main(): Promise<void> {
   const only = onlyIdx >= 0 ? args[onlyIdx + 1] : undefined;
   mkdirSync(outDir, { recursive: true });
 
-  const clients: Array<{ id: string; pkg: string; run: (s: CaptureServer) => Promise<void> }> = [
-    { id: 'kafkajs', pkg: 'kafkajs', run: captureKafkajs },
-    { id: 'platformatic', pkg: '@platformatic/kafka', run: capturePlatformatic },
+  const clients: Array<{ id: string; pkg: string; run: (port: number) => Promise<void> }> = [
+    { id: 'kafkajs', pkg: 'kafkajs', run: runKafkajsFlows },
+    { id: 'platformatic', pkg: '@platformatic/kafka', run: runPlatformaticFlows },
   ];
   for (const c of clients) {
     if (only !== undefined && only !== c.id) continue;
@@ -175,7 +178,7 @@ async function main(): Promise<void> {
     await server.start();
     console.log(`capturing ${c.pkg} on port ${server.port}`);
     try {
-      await c.run(server);
+      await c.run(server.port);
     } finally {
       await server.stop();
     }
@@ -197,6 +200,8 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
-// Clients may leave sockets or timers behind; the capture is complete.
-process.exit(0);
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  await main();
+  // Clients may leave sockets or timers behind; the capture is complete.
+  process.exit(0);
+}
