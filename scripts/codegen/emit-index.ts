@@ -108,11 +108,16 @@ export function generateIndexFile(specs: MessageSpec[]): string {
   // Header version rules.
   const reqFlex = pairs.map((p) => [p.key, flexFrom(p.request)] as const);
   const resFlex = pairs.map((p) => [p.key, flexFrom(p.response)] as const);
-  const table = (rows: ReadonlyArray<readonly [number, number | null]>) =>
-    rows.map(([k, v]) => `${k}: ${v === null ? -1 : v}`).join(', ');
+  const table = (name: string, rows: ReadonlyArray<readonly [number, number | null]>) => {
+    c.open(`const ${name}: Readonly<Record<number, number>> =`);
+    for (let i = 0; i < rows.length; i += 10) {
+      c.line(rows.slice(i, i + 10).map(([k, v]) => `${k}: ${v === null ? -1 : v},`).join(' '));
+    }
+    c.close('};');
+  };
   c.line('// First flexible version of each request / response (-1: never flexible).');
-  c.line(`const REQUEST_FLEX_FROM: Readonly<Record<number, number>> = { ${table(reqFlex)} };`);
-  c.line(`const RESPONSE_FLEX_FROM: Readonly<Record<number, number>> = { ${table(resFlex)} };`);
+  table('REQUEST_FLEX_FROM', reqFlex);
+  table('RESPONSE_FLEX_FROM', resFlex);
   c.line();
   c.line('/**');
   c.line(' * Request header version for a request: 2 if the request version is flexible,');

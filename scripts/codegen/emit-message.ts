@@ -418,7 +418,8 @@ export class MessageEmitter {
   private emitWriteTagged(c: Code, u: StructUnit): void {
     const flexCond = this.flexCond;
     if (flexCond === false) return;
-    const P = u.possible;
+    // Inside the tagged section only flexible versions are possible.
+    const P = intersect(u.possible, this.spec.flexibleVersions);
     const tagged = u.fields
       .filter((f) => !isEmpty(intersect(taggedFieldVersions(f), P)))
       .sort((a, b) => a.tag! - b.tag!);
@@ -569,7 +570,8 @@ export class MessageEmitter {
   private emitReadTagged(c: Code, u: StructUnit): void {
     const flexCond = this.flexCond;
     if (flexCond === false) return;
-    const P = u.possible;
+    // Inside the tagged section only flexible versions are possible.
+    const P = intersect(u.possible, this.spec.flexibleVersions);
     const tagged = u.fields
       .filter((f) => !isEmpty(intersect(taggedFieldVersions(f), P)))
       .sort((a, b) => a.tag! - b.tag!);

@@ -79,13 +79,13 @@ function encodeApiVersionsResponse(_w: Writer, _m: ApiVersionsResponse, _version
   }
   if (_flex) {
     let _nt = 0;
-    const _t1 = _version >= 3 && _m.supportedFeatures.length !== 0;
+    const _t1 = _m.supportedFeatures.length !== 0;
     if (_t1) _nt++;
-    const _t2 = _version >= 3 && _m.finalizedFeaturesEpoch !== -1n;
+    const _t2 = _m.finalizedFeaturesEpoch !== -1n;
     if (_t2) _nt++;
-    const _t3 = _version >= 3 && _m.finalizedFeatures.length !== 0;
+    const _t3 = _m.finalizedFeatures.length !== 0;
     if (_t3) _nt++;
-    const _t4 = _version >= 3 && _m.zkMigrationReady !== false;
+    const _t4 = _m.zkMigrationReady !== false;
     if (_t4) _nt++;
     _w.writeUVarint(_nt);
     if (_t1) {
@@ -142,30 +142,22 @@ function decodeApiVersionsResponse(_r: Reader, _version: number): ApiVersionsRes
       const _tr = _r.sub(_r.readUVarint());
       switch (_tag) {
         case 0:
-          if (_version >= 3) {
-            const _n1 = _tr.readCompactArrayLength();
-            const _a1: SupportedFeatureKey[] = [];
-            for (let _i1 = 0; _i1 < _n1; _i1++) _a1.push(decodeSupportedFeatureKey(_tr, _version));
-            supportedFeatures = _a1;
-          }
+          const _n1 = _tr.readCompactArrayLength();
+          const _a1: SupportedFeatureKey[] = [];
+          for (let _i1 = 0; _i1 < _n1; _i1++) _a1.push(decodeSupportedFeatureKey(_tr, _version));
+          supportedFeatures = _a1;
           break;
         case 1:
-          if (_version >= 3) {
-            finalizedFeaturesEpoch = _tr.readInt64();
-          }
+          finalizedFeaturesEpoch = _tr.readInt64();
           break;
         case 2:
-          if (_version >= 3) {
-            const _n2 = _tr.readCompactArrayLength();
-            const _a2: FinalizedFeatureKey[] = [];
-            for (let _i2 = 0; _i2 < _n2; _i2++) _a2.push(decodeFinalizedFeatureKey(_tr, _version));
-            finalizedFeatures = _a2;
-          }
+          const _n2 = _tr.readCompactArrayLength();
+          const _a2: FinalizedFeatureKey[] = [];
+          for (let _i2 = 0; _i2 < _n2; _i2++) _a2.push(decodeFinalizedFeatureKey(_tr, _version));
+          finalizedFeatures = _a2;
           break;
         case 3:
-          if (_version >= 3) {
-            zkMigrationReady = _tr.readBool();
-          }
+          zkMigrationReady = _tr.readBool();
           break;
         default:
           break; // unknown tags: skipped (_tr is discarded)

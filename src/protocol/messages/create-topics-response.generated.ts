@@ -127,7 +127,7 @@ function encodeCreatableTopicResult(_w: Writer, _m: CreatableTopicResult, _versi
   }
   if (_flex) {
     let _nt = 0;
-    const _t1 = _version >= 5 && _m.topicConfigErrorCode !== 0;
+    const _t1 = _m.topicConfigErrorCode !== 0;
     if (_t1) _nt++;
     _w.writeUVarint(_nt);
     if (_t1) {
@@ -183,9 +183,7 @@ function decodeCreatableTopicResult(_r: Reader, _version: number): CreatableTopi
       const _tr = _r.sub(_r.readUVarint());
       switch (_tag) {
         case 0:
-          if (_version >= 5) {
-            topicConfigErrorCode = _tr.readInt16();
-          }
+          topicConfigErrorCode = _tr.readInt16();
           break;
         default:
           break; // unknown tags: skipped (_tr is discarded)

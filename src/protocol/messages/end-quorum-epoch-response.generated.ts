@@ -64,7 +64,7 @@ function encodeEndQuorumEpochResponse(_w: Writer, _m: EndQuorumEpochResponse, _v
   for (let _i0 = 0; _i0 < _a0.length; _i0++) encodeTopicData(_w, _a0[_i0]!, _version);
   if (_flex) {
     let _nt = 0;
-    const _t1 = _version >= 1 && _m.nodeEndpoints.length !== 0;
+    const _t1 = _m.nodeEndpoints.length !== 0;
     if (_t1) _nt++;
     _w.writeUVarint(_nt);
     if (_t1) {
@@ -93,12 +93,10 @@ function decodeEndQuorumEpochResponse(_r: Reader, _version: number): EndQuorumEp
       const _tr = _r.sub(_r.readUVarint());
       switch (_tag) {
         case 0:
-          if (_version >= 1) {
-            const _n1 = _tr.readCompactArrayLength();
-            const _a1: NodeEndpoint[] = [];
-            for (let _i1 = 0; _i1 < _n1; _i1++) _a1.push(decodeNodeEndpoint(_tr, _version));
-            nodeEndpoints = _a1;
-          }
+          const _n1 = _tr.readCompactArrayLength();
+          const _a1: NodeEndpoint[] = [];
+          for (let _i1 = 0; _i1 < _n1; _i1++) _a1.push(decodeNodeEndpoint(_tr, _version));
+          nodeEndpoints = _a1;
           break;
         default:
           break; // unknown tags: skipped (_tr is discarded)

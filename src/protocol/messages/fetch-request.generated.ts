@@ -134,7 +134,7 @@ function encodeFetchRequest(_w: Writer, _m: FetchRequest, _version: number): voi
   }
   if (_flex) {
     let _nt = 0;
-    const _t2 = _version >= 12 && _m.clusterId !== null;
+    const _t2 = _m.clusterId !== null;
     if (_t2) _nt++;
     const _t3 = _version >= 15 && !isDefaultReplicaState(_m.replicaState);
     if (_t3) _nt++;
@@ -217,9 +217,7 @@ function decodeFetchRequest(_r: Reader, _version: number): FetchRequest {
       const _tr = _r.sub(_r.readUVarint());
       switch (_tag) {
         case 0:
-          if (_version >= 12) {
-            clusterId = _tr.readCompactNullableString();
-          }
+          clusterId = _tr.readCompactNullableString();
           break;
         case 1:
           if (_version >= 15) {

@@ -282,11 +282,11 @@ function encodePartitionData(_w: Writer, _m: PartitionData, _version: number): v
   else _w.writeNullableBytes(_m.records);
   if (_flex) {
     let _nt = 0;
-    const _t1 = _version >= 12 && !isDefaultEpochEndOffset(_m.divergingEpoch);
+    const _t1 = !isDefaultEpochEndOffset(_m.divergingEpoch);
     if (_t1) _nt++;
-    const _t2 = _version >= 12 && !isDefaultLeaderIdAndEpoch(_m.currentLeader);
+    const _t2 = !isDefaultLeaderIdAndEpoch(_m.currentLeader);
     if (_t2) _nt++;
-    const _t3 = _version >= 12 && !isDefaultSnapshotId(_m.snapshotId);
+    const _t3 = !isDefaultSnapshotId(_m.snapshotId);
     if (_t3) _nt++;
     _w.writeUVarint(_nt);
     if (_t1) {
@@ -356,19 +356,13 @@ function decodePartitionData(_r: Reader, _version: number): PartitionData {
       const _tr = _r.sub(_r.readUVarint());
       switch (_tag) {
         case 0:
-          if (_version >= 12) {
-            divergingEpoch = decodeEpochEndOffset(_tr, _version);
-          }
+          divergingEpoch = decodeEpochEndOffset(_tr, _version);
           break;
         case 1:
-          if (_version >= 12) {
-            currentLeader = decodeLeaderIdAndEpoch(_tr, _version);
-          }
+          currentLeader = decodeLeaderIdAndEpoch(_tr, _version);
           break;
         case 2:
-          if (_version >= 12) {
-            snapshotId = decodeSnapshotId(_tr, _version);
-          }
+          snapshotId = decodeSnapshotId(_tr, _version);
           break;
         default:
           break; // unknown tags: skipped (_tr is discarded)

@@ -20,7 +20,7 @@
  * (out-of-range integers, over-long strings, null for non-nullable): those are
  * programming errors, not bad input.
  */
-import { uuidToBytes } from './uuid.ts';
+import { isUuid } from './uuid.ts';
 
 /** Payloads larger than this are referenced by writeRawBuffer instead of copied. */
 export const RAW_COPY_THRESHOLD = 1024;
@@ -122,9 +122,10 @@ export class Writer {
 
   /** A Kafka UUID string (22 chars base64url) as 16 bytes. */
   writeUuid(v: string): void {
-    const bytes = uuidToBytes(v);
+    if (!isUuid(v)) throw new TypeError(`invalid Kafka UUID string ${JSON.stringify(v)}`);
     this.ensure(16);
-    bytes.copy(this.scratch, this.pos);
+    const n = this.scratch.write(v, this.pos, 16, 'base64url');
+    if (n !== 16) throw new TypeError(`invalid Kafka UUID string ${JSON.stringify(v)}`);
     this.pos += 16;
   }
 
