@@ -12,6 +12,7 @@
  *                                      used by tests that ask for { autoCreateTopics: false }
  *   COMPAT_EXTERNAL_DATA_DIR           optional log.dirs of the external broker (enables on-disk checks)
  *   TRIBUTARY_KEEP_DATA=1              keep in-process data dirs (printed) for debugging
+ *   COMPAT_BROKER_LOG=debug|info|...   in-process broker log level (default: silent)
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -72,13 +73,21 @@ export async function startCompatBroker(opts: CompatBrokerOptions = {}): Promise
     return externalBroker(external, true, env('COMPAT_EXTERNAL_DATA_DIR'));
   }
 
-  const mod = (await import(pathToFileURL(BROKER_ENTRY).href)) as { startBroker?: StartBroker };
+  const mod = (await import(pathToFileURL(BROKER_ENTRY).href)) as {
+    startBroker?: StartBroker;
+    silentLogger?: unknown;
+    createLogger?: (level: string) => unknown;
+  };
   if (typeof mod.startBroker !== 'function') {
     throw new Error(`${BROKER_ENTRY} does not export startBroker()`);
   }
   const dataDir = await mkdtemp(join(tmpdir(), 'tributary-compat-'));
   const startOpts: Record<string, unknown> = { dataDir, host: '127.0.0.1', port: 0 };
   if (opts.autoCreateTopics !== undefined) startOpts.autoCreateTopics = opts.autoCreateTopics;
+  // quiet by default: the broker shares stdout/stderr with the test runner
+  const level = env('COMPAT_BROKER_LOG');
+  if (level && mod.createLogger) startOpts.logger = mod.createLogger(level);
+  else if (!level && mod.silentLogger) startOpts.logger = mod.silentLogger;
   let broker: StartedBroker;
   try {
     broker = await mod.startBroker(startOpts);

@@ -73,17 +73,26 @@ if [[ ! -x node_modules/.bin/node ]]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# 4. optionally a real Apache Kafka (plus one with auto-creation disabled)
+# 4. optionally a real Apache Kafka (plus one with auto-creation disabled). Ports: COMPAT_KAFKA_PORT
+#    (default 19092; the second broker is PORT+2, controllers PORT+1 and PORT+3), moved up in steps
+#    of 10 while taken. Only brokers this run started are stopped at exit.
 if [[ $REAL_KAFKA -eq 1 ]]; then
+  port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+  KPORT=${COMPAT_KAFKA_PORT:-19092}
+  while port_busy "$KPORT" || port_busy $((KPORT + 1)) || port_busy $((KPORT + 2)) || port_busy $((KPORT + 3)); do
+    KPORT=$((KPORT + 10))
+  done
+  STARTED=()
   stop_kafka() {
-    compat/kafka/stop-kafka.sh --port 19092 --clean || true
-    compat/kafka/stop-kafka.sh --port 19094 --clean || true
+    for p in "${STARTED[@]+"${STARTED[@]}"}"; do compat/kafka/stop-kafka.sh --port "$p" --clean || true; done
   }
   trap stop_kafka EXIT
-  export BOOTSTRAP_SERVERS; BOOTSTRAP_SERVERS=$(compat/kafka/start-kafka.sh --port 19092)
+  STARTED+=("$KPORT")
+  export BOOTSTRAP_SERVERS; BOOTSTRAP_SERVERS=$(compat/kafka/start-kafka.sh --port "$KPORT")
+  STARTED+=($((KPORT + 2)))
   export BOOTSTRAP_SERVERS_NO_AUTOCREATE
-  BOOTSTRAP_SERVERS_NO_AUTOCREATE=$(compat/kafka/start-kafka.sh --port 19094 --config auto.create.topics.enable=false)
-  export COMPAT_EXTERNAL_DATA_DIR="$PWD/compat/kafka/target/run-19092/data"
+  BOOTSTRAP_SERVERS_NO_AUTOCREATE=$(compat/kafka/start-kafka.sh --port $((KPORT + 2)) --config auto.create.topics.enable=false)
+  export COMPAT_EXTERNAL_DATA_DIR="$PWD/compat/kafka/target/run-$KPORT/data"
 fi
 
 if [[ -n "${BOOTSTRAP_SERVERS:-}" ]]; then

@@ -63,8 +63,9 @@ if [[ ! -f "$LIBS/.complete" ]]; then
   command -v mvn >/dev/null || { log "mvn not found"; exit 1; }
   log "fetching Apache Kafka $VERSION jars from Maven Central into $LIBS"
   rm -rf "$LIBS"
+  mkdir -p "$HERE/target"
   (cd "$HERE" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -Dkafka.version="$VERSION" \
-      -DoutputDirectory="$LIBS" >&2)
+      -DoutputDirectory="$LIBS" >"$HERE/target/mvn.log" 2>&1) || { cat "$HERE/target/mvn.log" >&2; exit 1; }
   touch "$LIBS/.complete"
 fi
 
