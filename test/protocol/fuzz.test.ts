@@ -14,7 +14,7 @@ import { messageArb } from './schema-arbitrary.ts';
 import { encode, loadAll, versionsOf, type Loaded } from './helpers.ts';
 
 const all = await loadAll();
-const RUNS = Number(process.env['FUZZ_RUNS'] ?? 100);
+const RUNS = Number(process.env['FUZZ_RUNS'] ?? 200);
 const SEED = process.env['FC_SEED'] === undefined ? undefined : Number(process.env['FC_SEED']);
 
 /** Decodes; returns false on ProtocolError, rethrows anything else. */

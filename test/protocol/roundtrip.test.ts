@@ -18,7 +18,7 @@ const HOT = new Set([
   'ListOffsetsResponse', 'CreateTopicsRequest', 'CreateTopicsResponse', 'JoinGroupRequest', 'OffsetCommitRequest',
   'OffsetFetchResponse', 'SyncGroupRequest', 'FindCoordinatorResponse',
 ]);
-const BASE_RUNS = Number(process.env['ROUNDTRIP_RUNS'] ?? 40);
+const BASE_RUNS = Number(process.env['ROUNDTRIP_RUNS'] ?? 80);
 const SEED = process.env['FC_SEED'] === undefined ? undefined : Number(process.env['FC_SEED']);
 
 test('every message definition has a generated codec with matching metadata', () => {
