@@ -17,6 +17,7 @@ import { PartitionWaiters } from './partition-waiters.ts';
 import { TopicManager } from './topics.ts';
 import { HANDLERS } from './handlers.ts';
 import { VERSION } from '../common/version.ts';
+import { lockDir, DirLockedError } from '../common/dir-lock.ts';
 
 export interface StartBrokerOptions {
   dataDir: string;
@@ -91,7 +92,28 @@ export async function startBroker(opts: StartBrokerOptions): Promise<BrokerHandl
     settings,
   });
   await prepareDataDir(config.dataDir);
+  let unlock: () => Promise<void>;
+  try {
+    unlock = await lockDir(config.dataDir);
+  } catch (err) {
+    if (err instanceof DirLockedError) throw new ConfigError(err.message);
+    throw err;
+  }
+  try {
+    return await open(config, clock, logger, started, unlock);
+  } catch (err) {
+    await unlock();
+    throw err;
+  }
+}
 
+async function open(
+  config: BrokerConfig,
+  clock: Clock,
+  logger: Logger,
+  started: number,
+  unlock: () => Promise<void>,
+): Promise<BrokerHandle> {
   const store = await TopicStore.open(config.dataDir, config.nodeId);
   const syncer = new SyncScheduler({ logger: logger.child('sync') });
   const logs = new LogManager({
@@ -135,6 +157,7 @@ export async function startBroker(opts: StartBrokerOptions): Promise<BrokerHandl
         broker.waiters.wakeAll();
         await server.close();
         await logs.close();
+        await unlock();
         logger.info('broker stopped', { version: VERSION });
       })();
       return closed;
