@@ -1,0 +1,801 @@
+/**
+ * The log of one partition: a directory of segments, an append queue, reads, ListOffsets and
+ * OffsetForLeaderEpoch lookups, retention. See README.md for the ordering, durability and
+ * failure rules this file implements.
+ *
+ * Two views of the tail are kept:
+ * - assigned: offsets and bytes handed out synchronously by `append` (`logEndOffset`);
+ * - written: what the OS has accepted (`highWatermark`, and each Segment's fields).
+ * Reads, indexes and lookups only ever see the written view.
+ */
+import fs, { type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../common/clock.ts';
+import type { Logger } from '../common/logger.ts';
+import { ErrorCode, KafkaError } from '../common/errors.ts';
+import {
+  ATTR_COMPRESSION_MASK,
+  ATTR_TIMESTAMP_TYPE,
+  BATCH_HEADER_SIZE,
+  CURRENT_MAGIC,
+  OFFSET_ATTRIBUTES,
+  OFFSET_MAGIC,
+  batchLastOffsetDelta,
+  batchMaxTimestamp,
+  batchSize,
+  setBatchBaseOffset,
+  setBatchLeaderEpoch,
+  stampLogAppendTime,
+} from '../protocol/record-batch.ts';
+import { decodeRecords } from '../protocol/records.ts';
+import type { LogConfig } from './log-config.ts';
+import { fsyncDir, writeFileAtomic, writeFilesAtomic } from './atomic-file.ts';
+import type { SyncScheduler } from './sync-scheduler.ts';
+import { OffsetIndex } from './offset-index.ts';
+import { TimeIndex } from './time-index.ts';
+import { HEADER_PEEK, Segment, SegmentCorruptError, defaultSegmentIo, peekHeader, type SegmentIo } from './segment.ts';
+import { recoverSegments } from './recovery.ts';
+import { countDeletable } from './retention.ts';
+import { CheckpointFormatError, LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.ts';
+
+export interface AppendBatchInfo {
+  pos: number;
+  size: number;
+  lastOffsetDelta: number;
+  maxTimestamp: number;
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+  /** The stamped LogAppendTime, or -1. */
+  logAppendTime: number;
+  logStartOffset: number;
+}
+
+export interface ReadResult {
+  records: Buffer[];
+  bytes: number;
+}
+
+export interface PartitionLogOptions {
+  dir: string;
+  topic: string;
+  partition: number;
+  config: LogConfig;
+  clock: Clock;
+  syncer: SyncScheduler;
+  logger: Logger;
+  createIfMissing?: boolean;
+  /** Scan and CRC-check every segment on open, not only the last one. */
+  verifyAll?: boolean;
+  /** Low-level writes (tests inject failures here). */
+  io?: SegmentIo;
+}
+
+interface PlannedBatch {
+  pos: number;
+  size: number;
+  lastOffset: number;
+  maxTimestamp: number;
+}
+
+interface WriteTask {
+  kind: 'write';
+  segment: Segment;
+  buffer: Buffer;
+  batches: PlannedBatch[];
+  result: AppendResult;
+  resolve: (r: AppendResult) => void;
+  reject: (err: Error) => void;
+}
+
+interface Barrier {
+  target: number;
+  resolve: () => void;
+}
+
+type Task = WriteTask | { kind: 'roll'; old: Segment; segment: Segment } | { kind: 'checkpoint' };
+
+const INT32_MAX = 0x7fff_ffff;
+/** At most this many appends are coalesced into one writev. */
+const MAX_GROUP = 512;
+const EMPTY: ReadResult = Object.freeze({ records: [], bytes: 0 }) as ReadResult;
+
+export class PartitionLog {
+  readonly topic: string;
+  readonly partition: number;
+  readonly dir: string;
+  config: LogConfig;
+
+  readonly #clock: Clock;
+  readonly #syncer: SyncScheduler;
+  readonly #logger: Logger;
+  readonly #io: SegmentIo;
+  /** Oldest first; the last one is active. Replaced, never mutated, so readers can hold a snapshot. */
+  #segments: Segment[];
+  readonly #epochs: LeaderEpochCache;
+  #epochCheckpointDirty = false;
+
+  #nextOffset: number;
+  #writtenOffset: number;
+  #offline = false;
+  #offlineReason = '';
+  #closing: Promise<void> | null = null;
+  #retaining: Promise<number> | null = null;
+
+  #queue: Task[] = [];
+  #draining = false;
+  #enqueued = 0;
+  #completed = 0;
+  #barriers: Barrier[] = [];
+  /** Segments with writes not yet covered by a completed fdatasync. */
+  readonly #unsynced = new Set<Segment>();
+
+  private constructor(opts: PartitionLogOptions, segments: Segment[], epochs: LeaderEpochCache) {
+    this.topic = opts.topic;
+    this.partition = opts.partition;
+    this.dir = opts.dir;
+    this.config = opts.config;
+    this.#clock = opts.clock;
+    this.#syncer = opts.syncer;
+    this.#logger = opts.logger;
+    this.#io = opts.io ?? defaultSegmentIo;
+    this.#segments = segments;
+    this.#epochs = epochs;
+    this.#nextOffset = segments[segments.length - 1]!.nextOffset;
+    this.#writtenOffset = this.#nextOffset;
+    for (const s of segments) s.assignedSize = s.size;
+  }
+
+  /** Opens (creating with `createIfMissing`) and recovers a partition directory. */
+  static async open(opts: PartitionLogOptions): Promise<PartitionLog> {
+    if (opts.createIfMissing) {
+      const created = await fs.mkdir(opts.dir, { recursive: true });
+      if (created !== undefined) await fsyncDir(path.dirname(opts.dir));
+    } else {
+      const st = await fs.stat(opts.dir);
+      if (!st.isDirectory()) throw new Error(`${opts.dir} is not a directory`);
+    }
+    const { segments, epochs: scanned } = await recoverSegments({
+      dir: opts.dir,
+      config: opts.config,
+      clock: opts.clock,
+      logger: opts.logger,
+      verifyAll: opts.verifyAll,
+    });
+    const file = path.join(opts.dir, LEADER_EPOCH_CHECKPOINT);
+    let epochs: LeaderEpochCache;
+    try {
+      epochs = await LeaderEpochCache.load(file);
+    } catch (err) {
+      if (!(err instanceof CheckpointFormatError)) throw err;
+      opts.logger.warn('ignoring an unreadable leader-epoch checkpoint', { error: err });
+      epochs = new LeaderEpochCache();
+    }
+    const before = epochs.serialize();
+    for (const e of scanned) epochs.assign(e.epoch, e.startOffset);
+    epochs.truncateFromEnd(segments[segments.length - 1]!.nextOffset);
+    epochs.truncateFromStart(segments[0]!.baseOffset);
+    if (epochs.serialize() !== before) await writeFileAtomic(file, epochs.serialize());
+    const log = new PartitionLog(opts, segments, epochs);
+    opts.logger.debug('opened log', {
+      topic: log.topic,
+      partition: log.partition,
+      segments: segments.length,
+      logStartOffset: log.logStartOffset,
+      logEndOffset: log.logEndOffset,
+    });
+    return log;
+  }
+
+  get logStartOffset(): number {
+    return this.#segments[0]!.baseOffset;
+  }
+
+  /** The next offset to assign (includes appends whose write is still queued). */
+  get logEndOffset(): number {
+    return this.#nextOffset;
+  }
+
+  /** Single node: the end of what has been written to the OS. */
+  get highWatermark(): number {
+    return this.#writtenOffset;
+  }
+
+  get offline(): boolean {
+    return this.#offline;
+  }
+
+  /** Bytes written, over all segments. */
+  get sizeInBytes(): number {
+    let n = 0;
+    for (const s of this.#segments) n += s.size;
+    return n;
+  }
+
+  get segmentCount(): number {
+    return this.#segments.length;
+  }
+
+  /** Base offsets of the segments, oldest first (for tools and tests). */
+  get segmentBaseOffsets(): number[] {
+    return this.#segments.map((s) => s.baseOffset);
+  }
+
+  get leaderEpochEntries(): readonly { epoch: number; startOffset: number }[] {
+    return this.#epochs.entries;
+  }
+
+  #storageError(): KafkaError {
+    return new KafkaError(
+      ErrorCode.KAFKA_STORAGE_ERROR,
+      `log ${this.topic}-${this.partition} is offline: ${this.#offlineReason}`,
+    );
+  }
+
+  // ---- append ---------------------------------------------------------------------------
+
+  append(
+    records: Buffer,
+    opts: { leaderEpoch: number; logAppendTime?: number; batches?: AppendBatchInfo[] },
+  ): Promise<AppendResult> {
+    if (this.#offline) return Promise.reject(this.#storageError());
+    if (this.#closing) {
+      return Promise.reject(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.topic}-${this.partition} is closed`));
+    }
+    const batches = opts.batches ?? walkBatches(records);
+    if (typeof batches === 'string' || !coversExactly(batches, records.length)) {
+      const why = typeof batches === 'string' ? batches : 'batches do not cover the record set';
+      return Promise.reject(new KafkaError(ErrorCode.CORRUPT_MESSAGE, why));
+    }
+    let offsets = 0;
+    for (const b of batches) offsets += b.lastOffsetDelta + 1;
+    this.#maybeRoll(records.length, batches.length, offsets);
+
+    const segment = this.#segments[this.#segments.length - 1]!;
+    const stamp = opts.logAppendTime;
+    const baseOffset = this.#nextOffset;
+    let offset = baseOffset;
+    const planned: PlannedBatch[] = [];
+    for (const b of batches) {
+      setBatchBaseOffset(records, b.pos, offset);
+      setBatchLeaderEpoch(records, b.pos, opts.leaderEpoch);
+      let maxTimestamp = b.maxTimestamp;
+      if (stamp !== undefined) {
+        stampLogAppendTime(records, b.pos, stamp);
+        maxTimestamp = stamp;
+      }
+      offset += b.lastOffsetDelta + 1;
+      planned.push({ pos: b.pos, size: b.size, lastOffset: offset - 1, maxTimestamp });
+    }
+    this.#nextOffset = offset;
+    segment.assignedSize += records.length;
+    segment.pendingBatches += batches.length;
+    segment.rollBaseMs ??= this.#clock.now();
+    if (this.#epochs.assign(opts.leaderEpoch, baseOffset)) this.#enqueueCheckpoint();
+
+    const result: AppendResult = {
+      baseOffset,
+      lastOffset: offset - 1,
+      logAppendTime: stamp ?? -1,
+      logStartOffset: -1,
+    };
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.#enqueue({ kind: 'write', segment, buffer: records, batches: planned, result, resolve, reject });
+    });
+  }
+
+  /** Rolls to a new segment when the append would not fit the active one (Kafka's shouldRoll). */
+  #maybeRoll(bytes: number, batches: number, offsets: number): void {
+    const seg = this.#segments[this.#segments.length - 1]!;
+    if (seg.assignedSize === 0) return;
+    const c = this.config;
+    const reason =
+      seg.assignedSize + bytes > c.segmentBytes
+        ? 'segment.bytes'
+        : seg.rollBaseMs !== null && this.#clock.now() - seg.rollBaseMs > c.segmentMs
+          ? 'segment.ms'
+          : seg.index.entries + seg.pendingBatches + batches > OffsetIndex.maxEntriesFor(c.segmentIndexBytes) ||
+              seg.timeIndex.entries + seg.pendingBatches + batches + 1 > TimeIndex.maxEntriesFor(c.segmentIndexBytes)
+            ? 'index full'
+            : this.#nextOffset + offsets - 1 - seg.baseOffset > INT32_MAX
+              ? 'relative offset overflow'
+              : null;
+    if (reason === null) return;
+    const next = new Segment(this.dir, this.#nextOffset, {
+      offset: OffsetIndex.maxEntriesFor(c.segmentIndexBytes),
+      time: TimeIndex.maxEntriesFor(c.segmentIndexBytes),
+    });
+    this.#segments = [...this.#segments, next];
+    this.#logger.debug('rolling segment', { topic: this.topic, partition: this.partition, baseOffset: next.baseOffset, reason });
+    this.#enqueue({ kind: 'roll', old: seg, segment: next });
+  }
+
+  #enqueueCheckpoint(): void {
+    if (this.#queue.some((t) => t.kind === 'checkpoint')) return;
+    this.#enqueue({ kind: 'checkpoint' });
+  }
+
+  #enqueue(task: Task): void {
+    this.#queue.push(task);
+    this.#enqueued++;
+    if (!this.#draining) void this.#drain();
+  }
+
+  async #drain(): Promise<void> {
+    this.#draining = true;
+    try {
+      while (this.#queue.length > 0) {
+        const task = this.#queue[0]!;
+        if (task.kind === 'write') {
+          let n = 1;
+          while (n < this.#queue.length && n < MAX_GROUP) {
+            const t = this.#queue[n]!;
+            if (t.kind !== 'write' || t.segment !== task.segment) break;
+            n++;
+          }
+          const group = this.#queue.splice(0, n) as WriteTask[];
+          try {
+            await this.#writeGroup(group);
+          } catch (err) {
+            await this.#writeFailed(group, err as Error);
+          }
+          this.#taskDone(group.length);
+        } else {
+          this.#queue.shift();
+          if (task.kind === 'roll') await this.#roll(task.old, task.segment);
+          else await this.#writeCheckpoint();
+          this.#taskDone(1);
+        }
+      }
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  #taskDone(n: number): void {
+    this.#completed += n;
+    if (this.#barriers.length === 0) return;
+    const still: Barrier[] = [];
+    for (const b of this.#barriers) {
+      if (b.target <= this.#completed) b.resolve();
+      else still.push(b);
+    }
+    this.#barriers = still;
+  }
+
+  /** Resolves once every task queued before the call has finished (written or failed). */
+  #barrier(): Promise<void> {
+    if (this.#completed >= this.#enqueued) return Promise.resolve();
+    const target = this.#enqueued;
+    return new Promise((resolve) => this.#barriers.push({ target, resolve }));
+  }
+
+  async #writeGroup(group: WriteTask[]): Promise<void> {
+    const seg = group[0]!.segment;
+    if (!seg.handle) throw new Error(`segment ${seg.logPath} is not open`);
+    const buffers = group.map((t) => t.buffer);
+    let total = 0;
+    for (const b of buffers) total += b.length;
+    const position = seg.size;
+    const written = await this.#io.writev(seg.handle, buffers, position);
+    if (written !== total) throw new Error(`short write: ${written} of ${total} bytes (disk full?)`);
+    const interval = this.config.indexIntervalBytes;
+    let at = position;
+    for (const t of group) {
+      for (const b of t.batches) seg.addBatch(at + b.pos, b.size, b.lastOffset, b.maxTimestamp, interval);
+      at += t.buffer.length;
+      seg.pendingBatches -= t.batches.length;
+    }
+    seg.size = at;
+    seg.writeSeq++;
+    this.#unsynced.add(seg);
+    this.#writtenOffset = group[group.length - 1]!.result.lastOffset + 1;
+    const logStartOffset = this.logStartOffset;
+    for (const t of group) {
+      t.result.logStartOffset = logStartOffset;
+      t.resolve(t.result);
+    }
+  }
+
+  /**
+   * A write failed (e.g. ENOSPC). The failed appends and every append queued after them fail
+   * with KAFKA_STORAGE_ERROR; the assigned tail rolls back to the written tail (offsets are
+   * reassigned to later appends) and the file is cut back to its last good byte.
+   */
+  async #writeFailed(group: WriteTask[], err: Error): Promise<void> {
+    const seg = group[0]!.segment;
+    const error = new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `write to ${seg.logPath} failed: ${err.message}`);
+    this.#logger.error('log write failed; failing this append and the ones queued after it', {
+      topic: this.topic,
+      partition: this.partition,
+      error: err,
+      failedAppends: group.length + this.#queue.filter((t) => t.kind === 'write').length,
+      rollbackTo: this.#writtenOffset,
+    });
+    for (const t of group) t.reject(error);
+    this.#dropQueue(error);
+    this.#rollbackTail();
+    if (seg.handle) {
+      try {
+        await this.#io.truncate(seg.handle, seg.size);
+      } catch (e) {
+        this.#goOffline(`could not truncate ${seg.logPath} after a failed write: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Fails every queued task (writes reject with `error`; rolls and checkpoints are dropped). */
+  #dropQueue(error: Error): void {
+    const dropped = this.#queue;
+    this.#queue = [];
+    for (const t of dropped) if (t.kind === 'write') t.reject(error);
+    this.#taskDone(dropped.length);
+  }
+
+  /** Makes the assigned view equal to the written view again. */
+  #rollbackTail(): void {
+    this.#nextOffset = this.#writtenOffset;
+    const kept = this.#segments.filter((s) => s.handle !== null);
+    for (const s of this.#segments) {
+      if (s.handle === null) void s.close();
+    }
+    this.#segments = kept;
+    for (const s of kept) {
+      s.assignedSize = s.size;
+      s.pendingBatches = 0;
+      if (s.size === 0) s.rollBaseMs = null;
+    }
+    if (this.#epochs.truncateFromEnd(this.#nextOffset)) this.#enqueueCheckpoint();
+  }
+
+  /**
+   * Closes `old` and opens `segment`: fdatasync old's data, write its index files atomically,
+   * create the new file and fsync the directory — in that order, before the new segment
+   * receives a byte, so only the last segment can ever have a torn tail.
+   */
+  async #roll(old: Segment, segment: Segment): Promise<void> {
+    try {
+      await this.#syncSegment(old);
+    } catch {
+      return; // #syncSegment took the log offline and failed the queue
+    }
+    try {
+      await writeFilesAtomic(old.indexFiles());
+    } catch (err) {
+      // The data is safe; recovery rebuilds missing index files.
+      this.#logger.warn('could not write index files of a closed segment', { segment: old.logPath, error: err as Error });
+    }
+    old.sealed = true;
+    if (this.#epochCheckpointDirty) await this.#writeCheckpoint();
+    try {
+      await segment.create();
+      await fsyncDir(this.dir);
+    } catch (err) {
+      const error = new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `cannot create segment ${segment.logPath}: ${(err as Error).message}`);
+      this.#logger.error('segment roll failed; failing the appends queued after it', { error: err as Error });
+      if (segment.handle) {
+        await segment.close().catch(() => {});
+        await fs.rm(segment.logPath, { force: true }).catch(() => {});
+      }
+      this.#dropQueue(error);
+      this.#rollbackTail();
+    }
+  }
+
+  async #writeCheckpoint(): Promise<void> {
+    try {
+      await writeFileAtomic(path.join(this.dir, LEADER_EPOCH_CHECKPOINT), this.#epochs.serialize());
+      this.#epochCheckpointDirty = false;
+    } catch (err) {
+      this.#epochCheckpointDirty = true;
+      this.#logger.warn('could not write the leader-epoch checkpoint; will retry', { dir: this.dir, error: err as Error });
+    }
+  }
+
+  #goOffline(reason: string): void {
+    if (this.#offline) return;
+    this.#offline = true;
+    this.#offlineReason = reason;
+    this.#logger.error('log is offline after an I/O failure; nothing more is acknowledged', {
+      topic: this.topic,
+      partition: this.partition,
+      reason,
+    });
+    this.#dropQueue(this.#storageError());
+  }
+
+  // ---- durability -----------------------------------------------------------------------
+
+  /**
+   * Resolves when everything appended before the call is on disk (fdatasync, group-committed
+   * through the SyncScheduler). 'pagecache' durability resolves at once.
+   */
+  async sync(): Promise<void> {
+    if (this.#offline) throw this.#storageError();
+    if (this.config.durability === 'pagecache') return;
+    await this.#barrier();
+    if (this.#offline) throw this.#storageError();
+    await Promise.all([...this.#unsynced].map((s) => this.#syncSegment(s)));
+  }
+
+  #syncSegment(seg: Segment): Promise<void> {
+    if (this.#offline) return Promise.reject(this.#storageError());
+    if (seg.writeSeq <= seg.syncedSeq || !seg.handle) return Promise.resolve();
+    if (seg.syncing && seg.syncing.seq >= seg.writeSeq) return seg.syncing.promise;
+    const seq = seg.writeSeq;
+    const promise: Promise<void> = this.#syncer.request(seg.handle).then(
+      () => {
+        if (seq > seg.syncedSeq) seg.syncedSeq = seq;
+        if (seg.syncedSeq >= seg.writeSeq) this.#unsynced.delete(seg);
+        if (seg.syncing?.promise === promise) seg.syncing = null;
+      },
+      (err: Error) => {
+        this.#goOffline(`fdatasync of ${seg.logPath} failed: ${err.message}`);
+        throw this.#storageError();
+      },
+    );
+    seg.syncing = { seq, promise };
+    return promise;
+  }
+
+  // ---- reads ----------------------------------------------------------------------------
+
+  /** Index of the segment holding `offset` (the last one with baseOffset <= offset). */
+  #segmentFor(segments: Segment[], offset: number): number {
+    let lo = 0;
+    let hi = segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (segments[mid]!.baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  async read(fetchOffset: number, maxBytes: number, opts: { minOneBatch?: boolean; maxOffset?: number } = {}): Promise<ReadResult> {
+    if (this.#offline) throw this.#storageError();
+    if (this.#closing) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.topic}-${this.partition} is closed`);
+    const start = this.logStartOffset;
+    const end = this.#nextOffset;
+    if (fetchOffset < start || fetchOffset > end) {
+      throw new KafkaError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `fetch offset ${fetchOffset} is out of range for ${this.topic}-${this.partition}: log start ${start}, log end ${end}`,
+      );
+    }
+    const limit = Math.min(opts.maxOffset ?? this.#writtenOffset, this.#writtenOffset);
+    if (fetchOffset >= limit) return EMPTY;
+    const minOne = opts.minOneBatch ?? true;
+    const segments = this.#segments;
+    for (let i = this.#segmentFor(segments, fetchOffset); i < segments.length; i++) {
+      const seg = segments[i]!;
+      if (seg.baseOffset >= limit) break;
+      if (!seg.handle) {
+        if (fetchOffset < this.logStartOffset) {
+          throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `fetch offset ${fetchOffset} was deleted by retention`);
+        }
+        continue;
+      }
+      const size = seg.size;
+      if (size === 0) continue;
+      const got = await this.#guard(seg, () =>
+        seg.withReader((handle) => this.#readSegment(seg, handle, fetchOffset, size, maxBytes, minOne, limit)),
+      );
+      if (got) return got;
+    }
+    return EMPTY;
+  }
+
+  /** Turns low-level read failures into KAFKA_STORAGE_ERROR (with a log line). */
+  async #guard<T>(seg: Segment, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof KafkaError) throw err;
+      this.#logger.error('log read failed', { segment: seg.logPath, error: err as Error });
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `read of ${seg.logPath} failed: ${(err as Error).message}`);
+    }
+  }
+
+  async #readSegment(
+    seg: Segment,
+    handle: FileHandle,
+    fetchOffset: number,
+    end: number,
+    maxBytes: number,
+    minOne: boolean,
+    limit: number,
+  ): Promise<ReadResult | null> {
+    const from = seg.index.lookup(fetchOffset).position;
+    const first = await seg.findBatch(handle, from, end, (h) => h.lastOffset >= fetchOffset);
+    if (!first) return null; // the offset is past this segment's data: try the next segment
+    if (first.lastOffset >= limit) return EMPTY;
+    const want = Math.min(maxBytes, end - first.pos);
+    if (first.size > want) {
+      if (!minOne) return EMPTY;
+      const buf = await Segment.readAt(handle, first.pos, first.size);
+      if (buf.length !== first.size) throw new SegmentCorruptError(seg.logPath, first.pos, 'short read');
+      return { records: [buf], bytes: buf.length };
+    }
+    const buf = await Segment.readAt(handle, first.pos, want);
+    let cut = 0;
+    while (cut + HEADER_PEEK <= buf.length) {
+      const h = peekHeader(buf, cut, first.pos + cut);
+      if (h.size < BATCH_HEADER_SIZE || buf.readInt8(cut + OFFSET_MAGIC) !== CURRENT_MAGIC) {
+        throw new SegmentCorruptError(seg.logPath, h.pos, 'invalid batch header');
+      }
+      if (cut + h.size > buf.length || h.lastOffset >= limit) break;
+      cut += h.size;
+    }
+    return cut === 0 ? EMPTY : { records: [buf.subarray(0, cut)], bytes: cut };
+  }
+
+  // ---- ListOffsets and OffsetForLeaderEpoch ---------------------------------------------
+
+  /**
+   * The first offset whose timestamp is >= `timestampMs`, with that record's timestamp: the
+   * first segment whose max timestamp reaches the target, the time index to skip ahead, a
+   * header scan to the first batch whose max timestamp reaches it, then (uncompressed
+   * CreateTime batches) the records of that one batch. For a compressed batch the batch's
+   * base offset and max timestamp are returned (an earlier offset, never a later one);
+   * for a LogAppendTime batch every record has the batch's timestamp. Null when no record is
+   * that new.
+   */
+  async offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestamp: number } | null> {
+    if (this.#offline) throw this.#storageError();
+    for (const seg of this.#segments) {
+      if (seg.maxTimestamp < timestampMs || !seg.handle || seg.size === 0) continue;
+      const size = seg.size;
+      const found = await this.#guard(seg, () =>
+        seg.withReader(async (handle) => {
+          const entry = seg.timeIndex.lookup(timestampMs - 1);
+          const from = entry ? seg.index.lookup(entry.offset).position : 0;
+          const h = await seg.findBatch(handle, from, size, (b) => b.maxTimestamp >= timestampMs);
+          if (!h) return null;
+          const batch = await Segment.readAt(handle, h.pos, h.size);
+          return preciseOffset(batch, h.baseOffset, h.maxTimestamp, timestampMs);
+        }),
+      );
+      if (found) return found;
+    }
+    return null;
+  }
+
+  /**
+   * ListOffsets MAX_TIMESTAMP: the largest batch max-timestamp in the log and the LAST offset
+   * of the first batch that carries it (batch-level: records are not decoded). Null when no
+   * batch has a timestamp.
+   */
+  maxTimestampOffset(): { offset: number; timestamp: number } | null {
+    let best: Segment | null = null;
+    for (const s of this.#segments) if (s.maxTimestamp >= 0 && (!best || s.maxTimestamp > best.maxTimestamp)) best = s;
+    return best ? { offset: best.offsetOfMaxTimestamp, timestamp: best.maxTimestamp } : null;
+  }
+
+  endOffsetForEpoch(epoch: number): { leaderEpoch: number; endOffset: number } {
+    return this.#epochs.endOffsetFor(epoch, this.#nextOffset);
+  }
+
+  // ---- retention and lifecycle ----------------------------------------------------------
+
+  /**
+   * Deletes closed segments past retention.ms / retention.bytes (never the active segment) and
+   * advances the log start offset. Returns how many segments were deleted.
+   */
+  applyRetention(): Promise<number> {
+    if (this.#offline || this.#closing) return Promise.resolve(0);
+    this.#retaining ??= this.#retain().finally(() => {
+      this.#retaining = null;
+    });
+    return this.#retaining;
+  }
+
+  async #retain(): Promise<number> {
+    const n = await countDeletable(this.#segments, this.config, this.#clock.now());
+    if (n === 0 || this.#closing) return 0;
+    const doomed = this.#segments.slice(0, n);
+    this.#segments = this.#segments.slice(n);
+    for (const s of doomed) this.#unsynced.delete(s);
+    this.#logger.info('retention deleted segments', {
+      topic: this.topic,
+      partition: this.partition,
+      segments: n,
+      bytes: doomed.reduce((a, s) => a + s.size, 0),
+      logStartOffset: this.logStartOffset,
+    });
+    if (this.#epochs.truncateFromStart(this.logStartOffset)) this.#enqueueCheckpoint();
+    for (const s of doomed) {
+      try {
+        await s.delete();
+      } catch (err) {
+        this.#logger.error('could not delete a segment', { segment: s.logPath, error: err as Error });
+      }
+    }
+    return n;
+  }
+
+  /** Finishes queued writes, syncs (in both durability modes) and closes the files. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    await this.#retaining;
+    await this.#barrier();
+    if (!this.#offline) {
+      try {
+        await Promise.all([...this.#unsynced].map((s) => this.#syncSegment(s)));
+        if (this.#epochCheckpointDirty) await this.#writeCheckpoint();
+      } catch (err) {
+        this.#logger.error('final sync on close failed', { topic: this.topic, partition: this.partition, error: err as Error });
+      }
+    }
+    await Promise.all(
+      this.#segments.map(async (s) => {
+        await s.readersDone();
+        await s.close();
+      }),
+    );
+  }
+
+  /** Closes the log and removes its directory (rename to `<dir>.<uuid>-delete`, then remove). */
+  async delete(): Promise<void> {
+    await this.close();
+    const doomed = `${this.dir}.${randomUUID().replaceAll('-', '')}-delete`;
+    await fs.rename(this.dir, doomed);
+    await fsyncDir(path.dirname(this.dir));
+    await fs.rm(doomed, { recursive: true, force: true });
+  }
+}
+
+/** Header walk of a record set given without batch summaries; a string says what is wrong. */
+function walkBatches(buf: Buffer): AppendBatchInfo[] | string {
+  const out: AppendBatchInfo[] = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    if (buf.length - pos < BATCH_HEADER_SIZE) return `truncated batch header at byte ${pos}`;
+    if (buf.readInt8(pos + OFFSET_MAGIC) !== CURRENT_MAGIC) return `invalid magic at byte ${pos}`;
+    const size = batchSize(buf, pos);
+    if (size < BATCH_HEADER_SIZE || pos + size > buf.length) return `invalid batch length at byte ${pos}`;
+    out.push({ pos, size, lastOffsetDelta: batchLastOffsetDelta(buf, pos), maxTimestamp: batchMaxTimestamp(buf, pos) });
+    pos += size;
+  }
+  return out.length > 0 ? out : 'empty record set';
+}
+
+function coversExactly(batches: AppendBatchInfo[], length: number): boolean {
+  let pos = 0;
+  for (const b of batches) {
+    if (b.pos !== pos || b.size < BATCH_HEADER_SIZE || b.lastOffsetDelta < 0) return false;
+    pos += b.size;
+  }
+  return batches.length > 0 && pos === length;
+}
+
+/** The first record of `batch` with timestamp >= target (see offsetForTimestamp). */
+function preciseOffset(
+  batch: Buffer,
+  baseOffset: number,
+  maxTimestamp: number,
+  target: number,
+): { offset: number; timestamp: number } {
+  const attrs = batch.readInt16BE(OFFSET_ATTRIBUTES);
+  if ((attrs & ATTR_COMPRESSION_MASK) !== 0 || (attrs & ATTR_TIMESTAMP_TYPE) !== 0) {
+    return { offset: baseOffset, timestamp: maxTimestamp };
+  }
+  try {
+    for (const r of decodeRecords(batch)) if (r.timestamp >= target) return { offset: r.offset, timestamp: r.timestamp };
+  } catch {
+    // malformed records: fall back to the batch level
+  }
+  return { offset: baseOffset, timestamp: maxTimestamp };
+}
