@@ -5,17 +5,18 @@
  *
  *   npm run bench -- [--bootstrap host:port] [--records 200000] [--size 100] [--partitions 3]
  *                    [--batch 1000] [--concurrency 4] [--compression none] [--time-limit 60]
- *                    [--warmup 20000] [--json]
+ *                    [--warmup 20000] [--json] [--spawn]
  *
  * Without --bootstrap (or BOOTSTRAP_SERVERS) it starts an in-process Tributary (startBroker on
- * port 0 with a temp data dir) and removes it afterwards. Each phase stops at --time-limit
+ * port 0 with a temp data dir) and removes it afterwards; the broker then shares this process's
+ * event loop with the client. --spawn runs the CLI as a child process instead. Each phase stops at --time-limit
  * seconds and reports what it did by then.
  */
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { randomFillSync } from 'node:crypto';
 import type { Consumer } from '@platformatic/kafka';
-import { externalBootstrap, makeTempDir, removeDir, uniqueTopic, waitFor, BROKER_ENTRY } from '../test/testkit/broker.ts';
+import { externalBootstrap, makeTempDir, removeDir, spawnBrokerProcess, uniqueTopic, waitFor, BROKER_ENTRY } from '../test/testkit/broker.ts';
 import { createAdmin, createFetcher, createProducer } from '../test/testkit/platformatic.ts';
 
 const { values } = parseArgs({
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     'time-limit': { type: 'string', default: '60' },
     warmup: { type: 'string', default: '20000' },
     json: { type: 'boolean', default: false },
+    spawn: { type: 'boolean', default: false },
   },
 });
 
@@ -59,10 +61,24 @@ function fmt(r: PhaseResult): string {
 async function startInProcess(): Promise<{ bootstrap: string; close(): Promise<void> }> {
   const mod = (await import(new URL('../src/index.ts', import.meta.url).href)) as {
     startBroker(o: Record<string, unknown>): Promise<{ bootstrap: string; close(): Promise<void> }>;
+    silentLogger?: unknown;
   };
   const dataDir = await makeTempDir('tributary-bench-');
-  const b = await mod.startBroker({ dataDir, host: '127.0.0.1', port: 0 });
+  const b = await mod.startBroker({ dataDir, host: '127.0.0.1', port: 0, logger: mod.silentLogger });
   return { bootstrap: b.bootstrap, close: async () => { await b.close(); await removeDir(dataDir); } };
+}
+
+async function startChild(): Promise<{ bootstrap: string; close(): Promise<void> }> {
+  const dataDir = await makeTempDir('tributary-bench-');
+  const proc = await spawnBrokerProcess({ dataDir });
+  return {
+    bootstrap: proc.bootstrap,
+    close: async () => {
+      proc.kill('SIGTERM');
+      await proc.waitForExit(20000).catch(() => proc.kill('SIGKILL'));
+      await removeDir(dataDir);
+    },
+  };
 }
 
 async function produce(bootstrap: string, topic: string, acks: 1 | -1, total = records): Promise<PhaseResult> {
@@ -152,14 +168,14 @@ async function main(): Promise<void> {
     broker = { bootstrap: explicit.split(',')[0]!.trim(), close: async () => {} };
   } else {
     try {
-      broker = await startInProcess();
+      broker = values.spawn ? await startChild() : await startInProcess();
     } catch (err) {
       console.error(`cannot start an in-process Tributary from ${BROKER_ENTRY} (${(err as Error).message}); pass --bootstrap host:port`);
       process.exitCode = 1;
       return;
     }
   }
-  const target = explicit ? `external broker ${broker.bootstrap}` : `in-process Tributary ${broker.bootstrap}`;
+  const target = explicit ? `external broker ${broker.bootstrap}` : `${values.spawn ? 'child-process' : 'in-process'} Tributary ${broker.bootstrap}`;
   console.log(`quick bench: ${records} records x ${size} B, ${partitions} partitions, batches of ${batch}, ${concurrency} in flight, compression ${compression}, against ${target}`);
   const admin = createAdmin([broker.bootstrap]);
   const fetcher = createFetcher([broker.bootstrap]);
@@ -192,7 +208,7 @@ async function main(): Promise<void> {
     await broker.close();
   }
   if (values.json) {
-    console.log(JSON.stringify({ target: explicit ? 'external' : 'tributary', bootstrap: broker.bootstrap, records, size, partitions, batch, concurrency, compression, results }));
+    console.log(JSON.stringify({ target: explicit ? 'external' : values.spawn ? 'tributary-child' : 'tributary-in-process', bootstrap: broker.bootstrap, records, size, partitions, batch, concurrency, compression, results }));
   }
 }
 

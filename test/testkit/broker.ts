@@ -24,7 +24,7 @@ export interface TestBrokerOptions {
   config?: Record<string, string>;
   autoCreateTopics?: boolean;
   numPartitions?: number;
-  /** Passed through to startBroker; by default the broker's own default is used. */
+  /** Passed to startBroker; default: silent, or a logger at level TRIBUTARY_LOG if set. */
   logger?: unknown;
   /** Keep the data dir after close() (for debugging). Also: env TRIBUTARY_KEEP_DATA=1. */
   keepDataDir?: boolean;
@@ -53,6 +53,11 @@ interface BrokerHandleLike {
   close(): Promise<void>;
 }
 type StartBrokerFn = (opts: Record<string, unknown>) => Promise<BrokerHandleLike>;
+interface BrokerModuleLike {
+  startBroker?: StartBrokerFn;
+  createLogger?: (level: string) => unknown;
+  silentLogger?: unknown;
+}
 
 export function externalBootstrap(): string | undefined {
   const v = process.env.BOOTSTRAP_SERVERS?.trim();
@@ -83,11 +88,22 @@ export function cliAvailability(): string | undefined {
   return undefined;
 }
 
-async function loadStartBroker(): Promise<StartBrokerFn> {
+async function loadBrokerModule(): Promise<BrokerModuleLike & { startBroker: StartBrokerFn }> {
   const spec = new URL('../../src/index.ts', import.meta.url).href;
-  const mod = (await import(spec)) as { startBroker?: StartBrokerFn };
+  const mod = (await import(spec)) as BrokerModuleLike;
   if (typeof mod.startBroker !== 'function') throw new Error('src/index.ts does not export startBroker');
-  return mod.startBroker;
+  return mod as BrokerModuleLike & { startBroker: StartBrokerFn };
+}
+
+/**
+ * The in-process broker's logger: opts.logger if given; else TRIBUTARY_LOG=debug|info|warn|error
+ * selects a level; else silent (test output stays readable).
+ */
+function testLogger(mod: BrokerModuleLike, given: unknown): unknown {
+  if (given !== undefined) return given;
+  const level = process.env.TRIBUTARY_LOG;
+  if (level && mod.createLogger) return mod.createLogger(level);
+  return mod.silentLogger;
 }
 
 export async function makeTempDir(prefix = 'tributary-test-'): Promise<string> {
@@ -112,16 +128,17 @@ export async function startTestBroker(opts: TestBrokerOptions = {}): Promise<Tes
     const { host, port } = parseHostPort(brokers[0]!);
     return { bootstrap: ext, brokers, host, port, dataDir: '', external: true, close: async () => {} };
   }
-  const startBroker = await loadStartBroker();
+  const mod = await loadBrokerModule();
   const dataDir = await makeTempDir();
   const startOpts: Record<string, unknown> = { dataDir, host: '127.0.0.1', port: 0 };
   if (opts.config) startOpts.config = opts.config;
   if (opts.autoCreateTopics !== undefined) startOpts.autoCreateTopics = opts.autoCreateTopics;
   if (opts.numPartitions !== undefined) startOpts.numPartitions = opts.numPartitions;
-  if (opts.logger !== undefined) startOpts.logger = opts.logger;
+  const logger = testLogger(mod, opts.logger);
+  if (logger !== undefined) startOpts.logger = logger;
   let handle: BrokerHandleLike;
   try {
-    handle = await startBroker(startOpts);
+    handle = await mod.startBroker(startOpts);
   } catch (err) {
     await removeDir(dataDir);
     throw err;
