@@ -185,6 +185,7 @@ async function main(): Promise<void> {
     const names = Object.values(topics);
     await admin.createTopics({ topics: names, partitions, replicas: 1 });
     await waitFor(async () => {
+      await fetcher.metadata({ topics: names, forceUpdate: true });
       const o = await fetcher.listOffsets({ topics: names });
       return names.every((n) => o.get(n)?.length === partitions);
     }, { timeoutMs: 15000, message: 'bench topics ready' });

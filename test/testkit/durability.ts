@@ -48,7 +48,10 @@ async function createReadyTopic(bootstrap: string, partitions: number, prefix: s
   try {
     const topic = uniqueTopic(prefix);
     const [created] = await admin.createTopics({ topics: [topic], partitions, replicas: 1 });
-    await waitFor(async () => (await fetcher.listOffsets({ topics: [topic] })).get(topic)?.length === partitions, {
+    await waitFor(async () => {
+      await fetcher.metadata({ topics: [topic], forceUpdate: true });
+      return (await fetcher.listOffsets({ topics: [topic] })).get(topic)?.length === partitions;
+    }, {
       timeoutMs: 15000,
       message: `partitions of ${topic} answer ListOffsets`,
     });

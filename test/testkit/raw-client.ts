@@ -76,12 +76,13 @@ export function encodeRequest(
   correlationId: number,
   body: unknown,
   clientId: string | null = 'raw-client',
+  headerVersion?: number,
 ): Buffer {
   const w = new Writer();
   RequestHeader.encode(
     w,
     { requestApiKey: apiKey, requestApiVersion: version, correlationId, clientId },
-    requestHeaderVersion(apiKey, version),
+    headerVersion ?? defaultHeaderVersion(apiKey, version),
   );
   if (Buffer.isBuffer(body)) {
     w.writeRawBuffer(body);
@@ -91,6 +92,12 @@ export function encodeRequest(
     api.request.encode(w, body, version);
   }
   return w.toBuffer();
+}
+
+/** The request header version for an API version; v1 for API keys we have no schema for. */
+function defaultHeaderVersion(apiKey: number, version: number): number {
+  if (!apiMessages[apiKey]) return 1;
+  return requestHeaderVersion(apiKey, version);
 }
 
 /** Prefixes a frame with its int32 size. */
