@@ -202,20 +202,27 @@ export class LogManager {
     return deleted;
   }
 
-  /** Periodic retention every retentionCheckIntervalMs, driven by the clock. */
+  /**
+   * Periodic retention every retentionCheckIntervalMs, driven by the clock (fixed rate, like
+   * Kafka's scheduler; a check still running when the next is due makes that one a no-op).
+   */
   startRetention(): void {
     if (this.#cancelRetention || this.#closed) return;
-    const schedule = () => {
-      this.#cancelRetention = this.#clock.setTimeout(() => {
-        this.#retentionRun = this.runRetention()
-          .then(() => {})
-          .finally(() => {
-            this.#retentionRun = null;
-            if (!this.#closed) schedule();
-          });
-      }, this.#retentionCheckIntervalMs);
+    const tick = () => {
+      if (this.#closed) return;
+      this.#cancelRetention = this.#clock.setTimeout(tick, this.#retentionCheckIntervalMs);
+      this.#retentionRun ??= this.runRetention()
+        .then(() => {})
+        .finally(() => {
+          this.#retentionRun = null;
+        });
     };
-    schedule();
+    this.#cancelRetention = this.#clock.setTimeout(tick, this.#retentionCheckIntervalMs);
+  }
+
+  /** Resolves when the periodic retention check in progress (if any) has finished. */
+  async retentionSettled(): Promise<void> {
+    await this.#retentionRun;
   }
 
   /** Stops retention, finishes writes, syncs and closes every log. */

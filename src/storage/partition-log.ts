@@ -147,6 +147,13 @@ export class PartitionLog {
     this.#nextOffset = segments[segments.length - 1]!.nextOffset;
     this.#writtenOffset = this.#nextOffset;
     for (const s of segments) s.assignedSize = s.size;
+    // The recovered tail may exist only in the page cache (the previous process died before
+    // syncing it): the first sync() or roll fdatasyncs it before it counts as durable.
+    const last = segments[segments.length - 1]!;
+    if (last.size > 0) {
+      last.writeSeq = 1;
+      this.#unsynced.add(last);
+    }
   }
 
   /** Opens (creating with `createIfMissing`) and recovers a partition directory. */

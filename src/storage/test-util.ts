@@ -1,0 +1,90 @@
+/** Helpers shared by the storage tests (not used by production code). */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import { ManualClock } from '../common/clock.ts';
+import { silentLogger, type Logger } from '../common/logger.ts';
+import { buildRecordBatch } from '../protocol/records.ts';
+import { logConfig, type LogConfig } from './log-config.ts';
+import { PartitionLog, type PartitionLogOptions } from './partition-log.ts';
+import { SyncScheduler } from './sync-scheduler.ts';
+
+export const T0 = 1_700_000_000_000;
+
+/** A fresh temp directory removed after the test. */
+export async function tempDir(t: TestContext): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'tributary-storage-'));
+  t.after(() => fs.rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** An uncompressed batch of `count` records with values `${prefix}-${i}`. */
+export function batch(count: number, opts: { prefix?: string; timestamp?: number; valueSize?: number } = {}): Buffer {
+  const prefix = opts.prefix ?? 'v';
+  const ts = opts.timestamp ?? T0;
+  return buildRecordBatch({
+    baseTimestamp: ts,
+    records: Array.from({ length: count }, (_, i) => ({
+      key: Buffer.from(`k${i}`),
+      value: Buffer.from(`${prefix}-${i}`.padEnd(opts.valueSize ?? 0, '.')),
+      timestamp: ts + i,
+    })),
+  });
+}
+
+export interface Harness {
+  root: string;
+  dir: string;
+  clock: ManualClock;
+  syncer: SyncScheduler;
+  options(overrides?: Partial<LogConfig>, extra?: Partial<PartitionLogOptions>): PartitionLogOptions;
+  open(overrides?: Partial<LogConfig>, extra?: Partial<PartitionLogOptions>): Promise<PartitionLog>;
+}
+
+/** A partition directory `t-0` in a temp dir, with a manual clock; logs are closed after the test. */
+export async function harness(t: TestContext, logger: Logger = silentLogger): Promise<Harness> {
+  const root = await tempDir(t);
+  const dir = path.join(root, 't-0');
+  const clock = new ManualClock(T0);
+  const syncer = new SyncScheduler();
+  const opened: PartitionLog[] = [];
+  t.after(() => Promise.allSettled(opened.map((l) => l.close())));
+  const h: Harness = {
+    root,
+    dir,
+    clock,
+    syncer,
+    options: (overrides = {}, extra = {}) => ({
+      dir,
+      topic: 't',
+      partition: 0,
+      config: logConfig(overrides),
+      clock,
+      syncer,
+      logger,
+      createIfMissing: true,
+      ...extra,
+    }),
+    async open(overrides = {}, extra = {}) {
+      const log = await PartitionLog.open(h.options(overrides, extra));
+      opened.push(log);
+      return log;
+    },
+  };
+  return h;
+}
+
+/** Base offsets of the files of one suffix in a directory. */
+export async function filesWith(dir: string, suffix: string): Promise<string[]> {
+  return (await fs.readdir(dir)).filter((f) => f.endsWith(suffix)).sort();
+}
+
+/** Waits (without timers) until `cond` holds, up to a number of event-loop turns. */
+export async function until(cond: () => boolean, turns = 10_000): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    if (cond()) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  throw new Error('condition not reached');
+}
