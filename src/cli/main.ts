@@ -87,7 +87,32 @@ export function parseStartArgs(argv: string[]): StartArgs | 'help' {
 
 async function start(args: StartArgs): Promise<void> {
   const logger = createLogger(args.logLevel);
-  let handle: BrokerHandle;
+  // Signal handlers go in before anything else, so a signal that arrives while the broker
+  // starts (or right after the banner) still shuts it down cleanly.
+  let handle: BrokerHandle | undefined;
+  let stopping: string | undefined;
+  const shutdown = () => {
+    if (!handle) return; // startup finishes, then sees `stopping`
+    logger.info('shutting down', { signal: stopping });
+    handle.close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        logger.error('shutdown failed', { error: err.stack ?? err.message });
+        process.exit(1);
+      },
+    );
+  };
+  const onSignal = (signal: string) => {
+    if (stopping) {
+      process.stderr.write(`tributary: ${signal} again, exiting without waiting\n`);
+      process.exit(1);
+    }
+    stopping = signal;
+    shutdown();
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+
   try {
     handle = await startBroker({
       dataDir: args.dataDir,
@@ -114,25 +139,7 @@ async function start(args: StartArgs): Promise<void> {
       (s.failedPartitions ? `, ${s.failedPartitions} partitions REFUSED (see log)` : '') +
       `, ready in ${Math.round(s.readyMs)} ms\n`,
   );
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      process.stderr.write(`tributary: ${signal} again, exiting without waiting\n`);
-      process.exit(1);
-    }
-    stopping = true;
-    logger.info('shutting down', { signal });
-    handle.close().then(
-      () => process.exit(0),
-      (err: Error) => {
-        logger.error('shutdown failed', { error: err.stack ?? err.message });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  if (stopping) shutdown();
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * Building and reading whole v2 record batches. Not used on the produce/fetch hot path (which
  * treats batches as opaque bytes); used by tests, tools, control batches and compaction.
- * Only uncompressed batches are decoded here; compressed ones are handled by the codecs.
+ * Compressed batches are built and decoded through ./compression.ts.
  */
 import { crc32c } from '@node-rs/crc32';
 import {
@@ -13,6 +13,10 @@ import {
   writeInt53,
   ATTR_COMPRESSION_MASK,
 } from './record-batch.ts';
+import { compress, decompress } from './compression.ts';
+
+/** Bound on the records of one decompressed batch (a hostile batch cannot expand further). */
+export const MAX_DECOMPRESSED_BATCH_BYTES = 256 * 1024 * 1024;
 
 export interface RecordHeader {
   key: string;
@@ -29,6 +33,8 @@ export interface RecordInput {
 
 export interface BatchInput {
   baseOffset?: number;
+  /** Compression codec (Compression.*); the records section is compressed with it. */
+  compression?: number;
   partitionLeaderEpoch?: number;
   attributes?: number;
   baseTimestamp?: number;
@@ -138,13 +144,30 @@ export function buildRecordBatch(input: BatchInput): Buffer {
     bodies.push({ size, rec, tsDelta, headerKeys });
     recordsBytes += varintSize(size) + size;
   });
-  const total = BATCH_HEADER_SIZE + recordsBytes;
-  const buf = Buffer.alloc(total);
+  const body = Buffer.alloc(recordsBytes);
+  let pos = 0;
+  bodies.forEach(({ size, rec, tsDelta, headerKeys }, i) => {
+    pos = writeVarint(body, pos, size);
+    body[pos++] = 0; // record attributes
+    pos = writeVarlong(body, pos, tsDelta);
+    pos = writeVarint(body, pos, i);
+    pos = writeBytes(body, pos, rec.key ?? null);
+    pos = writeBytes(body, pos, rec.value);
+    const headers = rec.headers ?? [];
+    pos = writeVarint(body, pos, headers.length);
+    headers.forEach((h, j) => {
+      pos = writeBytes(body, pos, headerKeys[j]!);
+      pos = writeBytes(body, pos, h.value);
+    });
+  });
+  const codec = input.compression ?? 0;
+  const records = codec ? compress(codec, body) : body;
+  const buf = Buffer.alloc(BATCH_HEADER_SIZE + records.length);
   writeInt53(buf, 0, input.baseOffset ?? 0);
-  buf.writeInt32BE(total - LOG_OVERHEAD, 8);
+  buf.writeInt32BE(buf.length - LOG_OVERHEAD, 8);
   buf.writeInt32BE(input.partitionLeaderEpoch ?? -1, 12);
   buf.writeInt8(2, 16);
-  buf.writeInt16BE((input.attributes ?? 0) & ~ATTR_COMPRESSION_MASK, 21);
+  buf.writeInt16BE(((input.attributes ?? 0) & ~ATTR_COMPRESSION_MASK) | codec, 21);
   buf.writeInt32BE(input.records.length - 1, 23);
   writeInt53(buf, 27, baseTimestamp);
   writeInt53(buf, 35, maxTimestamp);
@@ -152,21 +175,7 @@ export function buildRecordBatch(input: BatchInput): Buffer {
   buf.writeInt16BE(input.producerEpoch ?? -1, 51);
   buf.writeInt32BE(input.baseSequence ?? -1, 53);
   buf.writeInt32BE(input.records.length, 57);
-  let pos = BATCH_HEADER_SIZE;
-  bodies.forEach(({ size, rec, tsDelta, headerKeys }, i) => {
-    pos = writeVarint(buf, pos, size);
-    buf[pos++] = 0; // record attributes
-    pos = writeVarlong(buf, pos, tsDelta);
-    pos = writeVarint(buf, pos, i);
-    pos = writeBytes(buf, pos, rec.key ?? null);
-    pos = writeBytes(buf, pos, rec.value);
-    const headers = rec.headers ?? [];
-    pos = writeVarint(buf, pos, headers.length);
-    headers.forEach((h, j) => {
-      pos = writeBytes(buf, pos, headerKeys[j]!);
-      pos = writeBytes(buf, pos, h.value);
-    });
-  });
+  records.copy(buf, BATCH_HEADER_SIZE);
   buf.writeUInt32BE(crc32c(buf.subarray(OFFSET_ATTRIBUTES)) >>> 0, OFFSET_CRC);
   return buf;
 }
@@ -188,9 +197,9 @@ function readBytes(buf: Buffer, state: { pos: number }, end: number): Buffer | n
 }
 
 /**
- * Decodes the records of every uncompressed batch in `buf` (a fetch response's record set or a
- * segment's bytes). A trailing partial batch is ignored, as clients do. Throws on compressed
- * batches and malformed records.
+ * Decodes the records of every batch in `buf` (a fetch response's record set or a segment's
+ * bytes), decompressing compressed ones. A trailing partial batch is ignored, as clients do.
+ * Throws on malformed records (RangeError) or undecompressable data (CompressionError).
  */
 export function decodeRecords(buf: Buffer): DecodedRecord[] {
   const out: DecodedRecord[] = [];
@@ -199,27 +208,30 @@ export function decodeRecords(buf: Buffer): DecodedRecord[] {
     const size = LOG_OVERHEAD + buf.readInt32BE(pos + 8);
     if (pos + size > buf.length) break;
     const attrs = buf.readInt16BE(pos + OFFSET_ATTRIBUTES);
-    if (attrs & ATTR_COMPRESSION_MASK) throw new Error('decodeRecords: compressed batch');
     const baseOffset = readInt53(buf, pos);
     const baseTimestamp = readInt53(buf, pos + 27);
     const logAppend = (attrs & 0x08) !== 0;
     const maxTimestamp = readInt53(buf, pos + 35);
     const count = buf.readInt32BE(pos + 57);
     const end = pos + size;
-    const state = { pos: pos + BATCH_HEADER_SIZE };
+    const codec = attrs & ATTR_COMPRESSION_MASK;
+    const section = buf.subarray(pos + BATCH_HEADER_SIZE, end);
+    const body = codec ? decompress(codec, section, MAX_DECOMPRESSED_BATCH_BYTES) : section;
+    const state = { pos: 0 };
     for (let i = 0; i < count; i++) {
-      const len = readVarint(buf, state, end);
+      const len = readVarint(body, state, body.length);
       const recEnd = state.pos + len;
+      if (len <= 0 || recEnd > body.length) throw new RangeError('record length exceeds its batch');
       state.pos++; // attributes
-      const tsDelta = readVarlong(buf, state, recEnd);
-      const offsetDelta = readVarint(buf, state, recEnd);
-      const key = readBytes(buf, state, recEnd);
-      const value = readBytes(buf, state, recEnd);
-      const nHeaders = readVarint(buf, state, recEnd);
+      const tsDelta = readVarlong(body, state, recEnd);
+      const offsetDelta = readVarint(body, state, recEnd);
+      const key = readBytes(body, state, recEnd);
+      const value = readBytes(body, state, recEnd);
+      const nHeaders = readVarint(body, state, recEnd);
       const headers: RecordHeader[] = [];
       for (let h = 0; h < nHeaders; h++) {
-        const k = readBytes(buf, state, recEnd);
-        headers.push({ key: k ? k.toString('utf8') : '', value: readBytes(buf, state, recEnd) });
+        const k = readBytes(body, state, recEnd);
+        headers.push({ key: k ? k.toString('utf8') : '', value: readBytes(body, state, recEnd) });
       }
       state.pos = recEnd;
       out.push({
