@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import { ErrorCode, KafkaError } from '../common/errors.ts';
 import {
   ATTR_TIMESTAMP_TYPE,
@@ -12,7 +13,7 @@ import {
   validateRecordSet,
 } from '../protocol/record-batch.ts';
 import { buildRecordBatch, decodeRecords } from '../protocol/records.ts';
-import { T0, batch, filesWith, harness } from './test-util.ts';
+import { T0, batch, compressBatch, filesWith, harness } from './test-util.ts';
 
 const offsetsOf = (r: { records: Buffer[] }) => decodeRecords(Buffer.concat(r.records)).map((x) => x.offset);
 const isRange = (code: number) => (err: unknown) => err instanceof KafkaError && err.code === code;
@@ -72,7 +73,8 @@ describe('PartitionLog append and read', () => {
     assert.equal(batchMaxTimestamp(stored), T0 + 7);
     assert.ok(stored.readInt16BE(21) & ATTR_TIMESTAMP_TYPE);
     assert.equal(stored.readUInt32BE(17), computeBatchCrc(stored));
-    assert.deepEqual(log.maxTimestampOffset(), { offset: 1, timestamp: T0 + 7 });
+    // every record carries the append time: the first one is the answer
+    assert.deepEqual(await log.maxTimestampOffset(), { offset: 0, timestamp: T0 + 7 });
   });
 
   it('reads across many segments, at boundaries and from the middle of a batch', async (t) => {
@@ -187,7 +189,7 @@ describe('PartitionLog append and read', () => {
     for (let i = 0; i < 20; i++) await log.append(batch(2, { timestamp: T0 + i * 1000 }), { leaderEpoch: i < 10 ? 1 : 2 });
     const before = Buffer.concat((await log.read(0, 1 << 20)).records);
     const bases = log.segmentBaseOffsets;
-    const maxTs = log.maxTimestampOffset();
+    const maxTs = await log.maxTimestampOffset();
     await log.close();
     assert.ok((await fs.stat(path.join(h.dir, '00000000000000000000.index'))).size >= 16);
     assert.ok((await fs.stat(path.join(h.dir, '00000000000000000000.timeindex'))).size >= 12);
@@ -197,7 +199,7 @@ describe('PartitionLog append and read', () => {
     assert.equal(again.logEndOffset, 40);
     assert.equal(again.highWatermark, 40);
     assert.deepEqual(Buffer.concat((await again.read(0, 1 << 20)).records), before);
-    assert.deepEqual(again.maxTimestampOffset(), maxTs);
+    assert.deepEqual(await again.maxTimestampOffset(), maxTs);
     assert.deepEqual(again.leaderEpochEntries, [
       { epoch: 1, startOffset: 0 },
       { epoch: 2, startOffset: 20 },
@@ -230,7 +232,7 @@ describe('PartitionLog timestamps', () => {
       assert.deepEqual(await log.offsetForTimestamp(T0 + 100 * i - 50), { offset: 4 * i, timestamp: T0 + 100 * i });
     }
     assert.equal(await log.offsetForTimestamp(T0 + 100 * 49 + 4), null);
-    assert.deepEqual(log.maxTimestampOffset(), { offset: 199, timestamp: T0 + 4903 });
+    assert.deepEqual(await log.maxTimestampOffset(), { offset: 199, timestamp: T0 + 4903 });
   });
 
   it('handles out-of-order timestamps: the first record at or after the target', async (t) => {
@@ -248,7 +250,7 @@ describe('PartitionLog timestamps', () => {
     await log.append(b, { leaderEpoch: 0 });
     await log.append(batch(1, { timestamp: T0 + 60 }), { leaderEpoch: 0 });
     assert.deepEqual(await log.offsetForTimestamp(T0 + 20), { offset: 0, timestamp: T0 + 100 });
-    assert.deepEqual(log.maxTimestampOffset(), { offset: 0, timestamp: T0 + 100 });
+    assert.deepEqual(await log.maxTimestampOffset(), { offset: 0, timestamp: T0 + 100 });
     assert.equal(await log.offsetForTimestamp(T0 + 101), null);
   });
 
@@ -258,6 +260,57 @@ describe('PartitionLog timestamps', () => {
     await log.append(batch(3), { leaderEpoch: 0, logAppendTime: T0 + 500 });
     await log.append(batch(3), { leaderEpoch: 0, logAppendTime: T0 + 900 });
     assert.deepEqual(await log.offsetForTimestamp(T0 + 600), { offset: 3, timestamp: T0 + 900 });
-    assert.deepEqual(log.maxTimestampOffset(), { offset: 5, timestamp: T0 + 900 });
+    assert.deepEqual(await log.maxTimestampOffset(), { offset: 3, timestamp: T0 + 900 });
+  });
+});
+
+describe('PartitionLog record-level lookups', () => {
+  it('MAX_TIMESTAMP names the record with the largest timestamp, the first on ties', async (t) => {
+    const h = await harness(t);
+    const log = await h.open();
+    assert.equal(await log.maxTimestampOffset(), null);
+    const late = buildRecordBatch({
+      baseTimestamp: T0,
+      records: [0, 1, 2, 99_000, 4, 99_000, 6].map((d) => ({ value: Buffer.from('x'), timestamp: T0 + d })),
+    });
+    await log.append(batch(3, { timestamp: T0 + 50_000 }), { leaderEpoch: 0 });
+    await log.append(late, { leaderEpoch: 0 });
+    await log.append(batch(2, { timestamp: T0 + 60_000 }), { leaderEpoch: 0 });
+    assert.deepEqual(await log.maxTimestampOffset(), { offset: 6, timestamp: T0 + 99_000 });
+  });
+
+  for (const [name, codec, compress] of [
+    ['gzip', 1, (b: Buffer) => zlib.gzipSync(b)],
+    ['zstd', 4, (b: Buffer) => zlib.zstdCompressSync(b)],
+  ] as const) {
+    it(`looks inside ${name}-compressed batches`, async (t) => {
+      const h = await harness(t);
+      const log = await h.open();
+      const plain = buildRecordBatch({
+        baseTimestamp: T0,
+        records: [0, 100, 200, 300, 99_000, 500].map((d, i) => ({ value: Buffer.from(`v${i}`), timestamp: T0 + d })),
+      });
+      await log.append(compressBatch(plain, codec, compress), { leaderEpoch: 0 });
+      assert.deepEqual(await log.offsetForTimestamp(T0 + 250), { offset: 3, timestamp: T0 + 300 });
+      assert.deepEqual(await log.maxTimestampOffset(), { offset: 4, timestamp: T0 + 99_000 });
+    });
+  }
+
+  it('falls back to batch level for a codec it cannot decompress, or uses a supplied decompressor', async (t) => {
+    const h = await harness(t);
+    const plain = buildRecordBatch({
+      baseTimestamp: T0,
+      records: [0, 100, 900, 300].map((d) => ({ value: Buffer.from('v'), timestamp: T0 + d })),
+    });
+    // codec 2 (snappy) with an identity "compression", so a test decompressor can undo it
+    const fake = compressBatch(plain, 2, (b) => Buffer.from(b));
+    const log = await h.open();
+    await log.append(fake, { leaderEpoch: 0 });
+    assert.deepEqual(await log.offsetForTimestamp(T0 + 50), { offset: 0, timestamp: T0 + 900 });
+    assert.deepEqual(await log.maxTimestampOffset(), { offset: 3, timestamp: T0 + 900 });
+    await log.close();
+    const withCodec = await h.open({}, { decompress: async (c, data) => (c === 2 ? data : null) });
+    assert.deepEqual(await withCodec.offsetForTimestamp(T0 + 50), { offset: 1, timestamp: T0 + 100 });
+    assert.deepEqual(await withCodec.maxTimestampOffset(), { offset: 2, timestamp: T0 + 900 });
   });
 });

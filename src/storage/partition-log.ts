@@ -15,11 +15,8 @@ import type { Clock } from '../common/clock.ts';
 import type { Logger } from '../common/logger.ts';
 import { ErrorCode, KafkaError } from '../common/errors.ts';
 import {
-  ATTR_COMPRESSION_MASK,
-  ATTR_TIMESTAMP_TYPE,
   BATCH_HEADER_SIZE,
   CURRENT_MAGIC,
-  OFFSET_ATTRIBUTES,
   OFFSET_MAGIC,
   batchLastOffsetDelta,
   batchMaxTimestamp,
@@ -28,7 +25,6 @@ import {
   setBatchLeaderEpoch,
   stampLogAppendTime,
 } from '../protocol/record-batch.ts';
-import { decodeRecords } from '../protocol/records.ts';
 import type { LogConfig } from './log-config.ts';
 import { fsyncDir, writeFileAtomic, writeFilesAtomic } from './atomic-file.ts';
 import type { SyncScheduler } from './sync-scheduler.ts';
@@ -37,6 +33,7 @@ import { TimeIndex } from './time-index.ts';
 import { HEADER_PEEK, Segment, SegmentCorruptError, defaultSegmentIo, peekHeader, type SegmentIo } from './segment.ts';
 import { recoverSegments } from './recovery.ts';
 import { countDeletable } from './retention.ts';
+import { batchRecords, builtinDecompress, isLogAppendTime, type Decompressor } from './batch-records.ts';
 import { CheckpointFormatError, LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.ts';
 
 export interface AppendBatchInfo {
@@ -72,6 +69,11 @@ export interface PartitionLogOptions {
   verifyAll?: boolean;
   /** Low-level writes (tests inject failures here). */
   io?: SegmentIo;
+  /**
+   * Decompression for the few off-hot-path lookups that look inside one batch (ListOffsets by
+   * timestamp, MAX_TIMESTAMP). Defaults to gzip and zstd from node:zlib.
+   */
+  decompress?: Decompressor;
 }
 
 interface PlannedBatch {
@@ -113,6 +115,7 @@ export class PartitionLog {
   readonly #syncer: SyncScheduler;
   readonly #logger: Logger;
   readonly #io: SegmentIo;
+  readonly #decompress: Decompressor;
   /** Oldest first; the last one is active. Replaced, never mutated, so readers can hold a snapshot. */
   #segments: Segment[];
   readonly #epochs: LeaderEpochCache;
@@ -142,6 +145,7 @@ export class PartitionLog {
     this.#syncer = opts.syncer;
     this.#logger = opts.logger;
     this.#io = opts.io ?? defaultSegmentIo;
+    this.#decompress = opts.decompress ?? builtinDecompress;
     this.#segments = segments;
     this.#epochs = epochs;
     this.#nextOffset = segments[segments.length - 1]!.nextOffset;
@@ -648,13 +652,13 @@ export class PartitionLog {
   // ---- ListOffsets and OffsetForLeaderEpoch ---------------------------------------------
 
   /**
-   * The first offset whose timestamp is >= `timestampMs`, with that record's timestamp: the
-   * first segment whose max timestamp reaches the target, the time index to skip ahead, a
-   * header scan to the first batch whose max timestamp reaches it, then (uncompressed
-   * CreateTime batches) the records of that one batch. For a compressed batch the batch's
-   * base offset and max timestamp are returned (an earlier offset, never a later one);
-   * for a LogAppendTime batch every record has the batch's timestamp. Null when no record is
-   * that new.
+   * The first offset whose timestamp is >= `timestampMs`, with that record's timestamp, as
+   * Kafka answers ListOffsets: the first segment whose max timestamp reaches the target, the
+   * time index to skip ahead, a header scan to the first batch whose max timestamp reaches it,
+   * then the records of that one batch (decompressed if needed). LogAppendTime batches give
+   * their base offset (every record has the batch timestamp). A compressed batch whose codec
+   * cannot be decompressed gives its base offset and max timestamp (an earlier offset, never
+   * a later one). Null when no record is that new.
    */
   async offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestamp: number } | null> {
     if (this.#offline) throw this.#storageError();
@@ -668,7 +672,11 @@ export class PartitionLog {
           const h = await seg.findBatch(handle, from, size, (b) => b.maxTimestamp >= timestampMs);
           if (!h) return null;
           const batch = await Segment.readAt(handle, h.pos, h.size);
-          return preciseOffset(batch, h.baseOffset, h.maxTimestamp, timestampMs);
+          const fallback = { offset: h.baseOffset, timestamp: h.maxTimestamp };
+          if (isLogAppendTime(batch)) return fallback;
+          const records = await batchRecords(batch, this.#decompress);
+          const first = records?.find((r) => r.timestamp >= timestampMs);
+          return first ? { offset: first.offset, timestamp: first.timestamp } : fallback;
         }),
       );
       if (found) return found;
@@ -677,14 +685,34 @@ export class PartitionLog {
   }
 
   /**
-   * ListOffsets MAX_TIMESTAMP: the largest batch max-timestamp in the log and the LAST offset
-   * of the first batch that carries it (batch-level: records are not decoded). Null when no
-   * batch has a timestamp.
+   * ListOffsets MAX_TIMESTAMP (-3): the record with the largest timestamp (the first one, on
+   * ties) and that timestamp, as Kafka >= 3.8 answers. Found from the segments' max timestamps
+   * without a scan, then by decoding that single batch; LogAppendTime batches give their base
+   * offset, and a batch that cannot be decoded gives its last offset (batch level). Null when
+   * no batch has a timestamp.
    */
-  maxTimestampOffset(): { offset: number; timestamp: number } | null {
+  async maxTimestampOffset(): Promise<{ offset: number; timestamp: number } | null> {
     let best: Segment | null = null;
     for (const s of this.#segments) if (s.maxTimestamp >= 0 && (!best || s.maxTimestamp > best.maxTimestamp)) best = s;
-    return best ? { offset: best.offsetOfMaxTimestamp, timestamp: best.maxTimestamp } : null;
+    if (!best) return null;
+    const seg = best;
+    const target = seg.offsetOfMaxTimestamp;
+    const timestamp = seg.maxTimestamp;
+    const batchLevel = { offset: target, timestamp };
+    try {
+      return await seg.withReader(async (handle) => {
+        const from = seg.index.lookup(target).position;
+        const h = await seg.findBatch(handle, from, seg.size, (b) => b.lastOffset >= target);
+        if (!h) return batchLevel;
+        const batch = await Segment.readAt(handle, h.pos, h.size);
+        if (isLogAppendTime(batch)) return { offset: h.baseOffset, timestamp };
+        const first = (await batchRecords(batch, this.#decompress))?.find((r) => r.timestamp === timestamp);
+        return first ? { offset: first.offset, timestamp } : batchLevel;
+      });
+    } catch (err) {
+      this.#logger.debug('max timestamp lookup fell back to the batch level', { segment: seg.logPath, error: err as Error });
+      return batchLevel;
+    }
   }
 
   endOffsetForEpoch(epoch: number): { leaderEpoch: number; endOffset: number } {
@@ -786,23 +814,4 @@ function coversExactly(batches: AppendBatchInfo[], length: number): boolean {
     pos += b.size;
   }
   return batches.length > 0 && pos === length;
-}
-
-/** The first record of `batch` with timestamp >= target (see offsetForTimestamp). */
-function preciseOffset(
-  batch: Buffer,
-  baseOffset: number,
-  maxTimestamp: number,
-  target: number,
-): { offset: number; timestamp: number } {
-  const attrs = batch.readInt16BE(OFFSET_ATTRIBUTES);
-  if ((attrs & ATTR_COMPRESSION_MASK) !== 0 || (attrs & ATTR_TIMESTAMP_TYPE) !== 0) {
-    return { offset: baseOffset, timestamp: maxTimestamp };
-  }
-  try {
-    for (const r of decodeRecords(batch)) if (r.timestamp >= target) return { offset: r.offset, timestamp: r.timestamp };
-  } catch {
-    // malformed records: fall back to the batch level
-  }
-  return { offset: baseOffset, timestamp: maxTimestamp };
 }

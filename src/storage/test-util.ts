@@ -6,6 +6,7 @@ import type { TestContext } from 'node:test';
 import { ManualClock } from '../common/clock.ts';
 import { silentLogger, type Logger } from '../common/logger.ts';
 import { buildRecordBatch } from '../protocol/records.ts';
+import { BATCH_HEADER_SIZE, computeBatchCrc } from '../protocol/record-batch.ts';
 import { logConfig, type LogConfig } from './log-config.ts';
 import { PartitionLog, type PartitionLogOptions } from './partition-log.ts';
 import { SyncScheduler } from './sync-scheduler.ts';
@@ -87,4 +88,14 @@ export async function until(cond: () => boolean, turns = 10_000): Promise<void> 
     await new Promise((r) => setImmediate(r));
   }
   throw new Error('condition not reached');
+}
+
+/** Re-encodes an uncompressed batch with `codec` (its records section compressed by `compress`). */
+export function compressBatch(plain: Buffer, codec: number, compress: (b: Buffer) => Buffer): Buffer {
+  const records = compress(plain.subarray(BATCH_HEADER_SIZE));
+  const out = Buffer.concat([plain.subarray(0, BATCH_HEADER_SIZE), records]);
+  out.writeInt32BE(out.length - 12, 8);
+  out.writeInt16BE((out.readInt16BE(21) & ~7) | codec, 21);
+  out.writeUInt32BE(computeBatchCrc(out), 17);
+  return out;
 }
