@@ -15,8 +15,10 @@ import type { Clock } from '../common/clock.ts';
 import type { Logger } from '../common/logger.ts';
 import { ErrorCode, KafkaError } from '../common/errors.ts';
 import {
+  ATTR_TIMESTAMP_TYPE,
   BATCH_HEADER_SIZE,
   CURRENT_MAGIC,
+  OFFSET_ATTRIBUTES,
   OFFSET_MAGIC,
   batchLastOffsetDelta,
   batchMaxTimestamp,
@@ -25,6 +27,7 @@ import {
   setBatchLeaderEpoch,
   stampLogAppendTime,
 } from '../protocol/record-batch.ts';
+import { decodeRecords, type DecodedRecord } from '../protocol/records.ts';
 import type { LogConfig } from './log-config.ts';
 import { fsyncDir, writeFileAtomic, writeFilesAtomic } from './atomic-file.ts';
 import type { SyncScheduler } from './sync-scheduler.ts';
@@ -33,7 +36,6 @@ import { TimeIndex } from './time-index.ts';
 import { HEADER_PEEK, Segment, SegmentCorruptError, defaultSegmentIo, peekHeader, type SegmentIo } from './segment.ts';
 import { recoverSegments } from './recovery.ts';
 import { countDeletable } from './retention.ts';
-import { batchRecords, builtinDecompress, isLogAppendTime, type Decompressor } from './batch-records.ts';
 import { CheckpointFormatError, LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.ts';
 
 export interface AppendBatchInfo {
@@ -69,11 +71,6 @@ export interface PartitionLogOptions {
   verifyAll?: boolean;
   /** Low-level writes (tests inject failures here). */
   io?: SegmentIo;
-  /**
-   * Decompression for the few off-hot-path lookups that look inside one batch (ListOffsets by
-   * timestamp, MAX_TIMESTAMP). Defaults to gzip and zstd from node:zlib.
-   */
-  decompress?: Decompressor;
 }
 
 interface PlannedBatch {
@@ -115,7 +112,6 @@ export class PartitionLog {
   readonly #syncer: SyncScheduler;
   readonly #logger: Logger;
   readonly #io: SegmentIo;
-  readonly #decompress: Decompressor;
   /** Oldest first; the last one is active. Replaced, never mutated, so readers can hold a snapshot. */
   #segments: Segment[];
   readonly #epochs: LeaderEpochCache;
@@ -145,7 +141,6 @@ export class PartitionLog {
     this.#syncer = opts.syncer;
     this.#logger = opts.logger;
     this.#io = opts.io ?? defaultSegmentIo;
-    this.#decompress = opts.decompress ?? builtinDecompress;
     this.#segments = segments;
     this.#epochs = epochs;
     this.#nextOffset = segments[segments.length - 1]!.nextOffset;
@@ -304,7 +299,7 @@ export class PartitionLog {
     if (seg.assignedSize === 0) return;
     const c = this.config;
     const reason =
-      seg.assignedSize + bytes > c.segmentBytes
+      seg.assignedSize + bytes > Math.min(c.segmentBytes, INT32_MAX) // index positions are int32
         ? 'segment.bytes'
         : seg.rollBaseMs !== null && this.#clock.now() - seg.rollBaseMs > c.segmentMs
           ? 'segment.ms'
@@ -655,10 +650,10 @@ export class PartitionLog {
    * The first offset whose timestamp is >= `timestampMs`, with that record's timestamp, as
    * Kafka answers ListOffsets: the first segment whose max timestamp reaches the target, the
    * time index to skip ahead, a header scan to the first batch whose max timestamp reaches it,
-   * then the records of that one batch (decompressed if needed). LogAppendTime batches give
-   * their base offset (every record has the batch timestamp). A compressed batch whose codec
-   * cannot be decompressed gives its base offset and max timestamp (an earlier offset, never
-   * a later one). Null when no record is that new.
+   * then the records of that one batch (decompressed if needed; off the hot path).
+   * LogAppendTime batches give their base offset (every record has the batch timestamp). A
+   * batch that cannot be decoded gives its base offset and max timestamp (an earlier offset,
+   * never a later one). Null when no record is that new.
    */
   async offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestamp: number } | null> {
     if (this.#offline) throw this.#storageError();
@@ -674,7 +669,7 @@ export class PartitionLog {
           const batch = await Segment.readAt(handle, h.pos, h.size);
           const fallback = { offset: h.baseOffset, timestamp: h.maxTimestamp };
           if (isLogAppendTime(batch)) return fallback;
-          const records = await batchRecords(batch, this.#decompress);
+          const records = batchRecords(batch);
           const first = records?.find((r) => r.timestamp >= timestampMs);
           return first ? { offset: first.offset, timestamp: first.timestamp } : fallback;
         }),
@@ -706,7 +701,7 @@ export class PartitionLog {
         if (!h) return batchLevel;
         const batch = await Segment.readAt(handle, h.pos, h.size);
         if (isLogAppendTime(batch)) return { offset: h.baseOffset, timestamp };
-        const first = (await batchRecords(batch, this.#decompress))?.find((r) => r.timestamp === timestamp);
+        const first = (batchRecords(batch))?.find((r) => r.timestamp === timestamp);
         return first ? { offset: first.offset, timestamp } : batchLevel;
       });
     } catch (err) {
@@ -814,4 +809,20 @@ function coversExactly(batches: AppendBatchInfo[], length: number): boolean {
     pos += b.size;
   }
   return batches.length > 0 && pos === length;
+}
+
+/**
+ * The records of one stored batch (decompressed by protocol/records), or null when they
+ * cannot be decoded; only for the ListOffsets lookups, never on the produce/fetch path.
+ */
+function batchRecords(batch: Buffer): DecodedRecord[] | null {
+  try {
+    return decodeRecords(batch);
+  } catch {
+    return null;
+  }
+}
+
+function isLogAppendTime(batch: Buffer): boolean {
+  return (batch.readInt16BE(OFFSET_ATTRIBUTES) & ATTR_TIMESTAMP_TYPE) !== 0;
 }
