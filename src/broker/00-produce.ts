@@ -30,6 +30,8 @@ export const produce = defineApi({
   response: ProduceResponse,
   minVersion: 3,
   maxVersion: 11,
+  // v0-v2 (magic 0/1 message sets) are refused, but advertised for librdkafka (KAFKA-18659).
+  advertisedMinVersion: 0,
   async handle(req, ctx) {
     const { broker } = ctx;
     const acks = req.acks;

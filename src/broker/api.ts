@@ -21,9 +21,15 @@ export interface RequestContext {
 export interface ApiHandler<Req = any, Res = any> {
   readonly request: MessageCodec<Req>;
   readonly response: MessageCodec<Res>;
-  /** Versions served; ApiVersions advertises exactly this range. */
+  /** Versions served; ApiVersions advertises exactly this range (but see advertisedMinVersion). */
   readonly minVersion: number;
   readonly maxVersion: number;
+  /**
+   * A lower minimum to advertise than we serve. Only Produce uses it: Kafka 4 advertises
+   * Produce from v0 while refusing v0-v2 (KAFKA-18659), because librdkafka up to 2.11 turns
+   * compression off unless the advertised Produce range starts at 0.
+   */
+  readonly advertisedMinVersion?: number;
   /** Returns the response, or null when the request gets none (Produce with acks=0). */
   handle(request: Req, ctx: RequestContext): Res | null | Promise<Res | null>;
 }

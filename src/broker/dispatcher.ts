@@ -100,5 +100,5 @@ function unsupportedApiVersionsResponse(correlationId: number, handlers: Readonl
 export function advertisedApis(handlers: ReadonlyMap<number, ApiHandler>) {
   return [...handlers.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([apiKey, h]) => ({ apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }));
+    .map(([apiKey, h]) => ({ apiKey, minVersion: h.advertisedMinVersion ?? h.minVersion, maxVersion: h.maxVersion }));
 }

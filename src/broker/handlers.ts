@@ -4,6 +4,7 @@ import { produce } from './00-produce.ts';
 import { fetch } from './01-fetch.ts';
 import { listOffsets } from './02-list-offsets.ts';
 import { metadata } from './03-metadata.ts';
+import { findCoordinator } from './10-find-coordinator.ts';
 import { apiVersions } from './18-api-versions.ts';
 import { createTopics } from './19-create-topics.ts';
 import { deleteTopics } from './20-delete-topics.ts';
@@ -17,6 +18,7 @@ export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map<number, ApiHand
   [1, fetch],
   [2, listOffsets],
   [3, metadata],
+  [10, findCoordinator],
   [18, apiVersions],
   [19, createTopics],
   [20, deleteTopics],
