@@ -9,9 +9,6 @@ import assert from 'node:assert/strict';
 import { cliAvailability, freePort, makeTempDir, removeDir, sleep, spawnBrokerProcess, type BrokerProcess } from '../testkit/broker.ts';
 import { cleanShutdownScenario, killNineScenario } from '../testkit/durability.ts';
 
-/** Known CLI gap, reported to its owner: remove once signal handlers precede the banner. */
-const CLI_GAP_EARLY_SIGTERM = 'src/cli/main.ts prints the banner before installing its signal handlers';
-
 describe('durability (CLI child process)', { skip: cliAvailability() }, () => {
   let dataDir: string;
   let port: number;
@@ -50,10 +47,10 @@ describe('durability (CLI child process)', { skip: cliAvailability() }, () => {
     }
   });
 
-  it('SIGTERM sent the moment the banner appears still exits 0', { todo: CLI_GAP_EARLY_SIGTERM }, async () => {
-    // A supervisor may stop the broker as soon as it reports ready. The CLI prints the banner
-    // before it installs its SIGTERM/SIGINT handlers, so on a busy machine such a SIGTERM
-    // kills it with the default action (seen: 11 of 30 tries with two busy cores).
+  it('SIGTERM sent the moment the banner appears still exits 0', async () => {
+    // A supervisor may stop the broker as soon as it reports ready, so the signal handlers must
+    // be in place before the banner (once they were not: 11 of 30 such tries died of SIGTERM on
+    // two busy cores).
     for (let i = 0; i < 5; i++) {
       const proc = await start();
       proc.kill('SIGTERM');
