@@ -2,7 +2,8 @@
  * Metadata (key 3): brokers, controller, and topics with their partitions, leaders and epochs.
  *
  * Topic selection follows Kafka: v0 with an empty list, or v1+ with a null list, means every
- * topic; v1+ with an empty list means none. v10+ may name topics by id. An unknown topic is
+ * topic; v1+ with an empty list means none. v12+ may name topics by id (v10 and v11 carry the
+ * field but Kafka refuses by-id lookups there with INVALID_REQUEST). An unknown topic is
  * created when auto.create.topics.enable is on and the request allows it (always before v4,
  * AllowAutoTopicCreation from v4); creation is awaited, so the response already describes it.
  */
@@ -42,6 +43,12 @@ export const metadata = defineApi({
       const allowCreate = broker.config.autoCreateTopics && (apiVersion < 4 || req.allowAutoTopicCreation);
       res.topics = [];
       for (const wanted of req.topics!) {
+        const byId = wanted.name === null || (wanted.topicId !== ZERO_UUID && wanted.name === '');
+        if (byId && apiVersion < 12) {
+          // Kafka: "Topic IDs are not supported on versions 10 and 11".
+          res.topics.push(errorTopic('', wanted.topicId, ErrorCode.INVALID_REQUEST));
+          continue;
+        }
         res.topics.push(await resolveTopic(broker, wanted, allowCreate, withOps));
       }
     }

@@ -1,6 +1,6 @@
 /**
- * CreateTopics (key 19). Each topic is validated and created independently; duplicates within
- * one request fail with INVALID_REQUEST, as in Kafka. Manual replica assignments must name
+ * CreateTopics (key 19). Each topic is validated and created independently; a name given twice
+ * in one request gets a single INVALID_REQUEST result, as in Kafka. Manual replica assignments must name
  * only this broker and cover partitions 0..n-1. From v5 the result carries the partition
  * count, replication factor and the topic's configs; from v7 its topic id.
  */
@@ -24,9 +24,14 @@ export const createTopics = defineApi({
     const res = CreateTopicsResponse.default();
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+    const answered = new Set<string>();
     for (const t of req.topics) {
       if (counts.get(t.name)! > 1) {
-        res.topics.push(failed(t.name, new KafkaError(ErrorCode.INVALID_REQUEST, `Duplicate topic name ${t.name} in the request.`)));
+        // Kafka answers a duplicated name once, with INVALID_REQUEST, and creates nothing for it.
+        if (!answered.has(t.name)) {
+          answered.add(t.name);
+          res.topics.push(failed(t.name, new KafkaError(ErrorCode.INVALID_REQUEST, `Create topics request from client contains a duplicate topic: ${t.name}`)));
+        }
         continue;
       }
       res.topics.push(await createOne(broker, t, req.validateOnly));

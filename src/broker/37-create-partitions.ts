@@ -16,12 +16,15 @@ export const createPartitions = defineApi({
     const res = CreatePartitionsResponse.default();
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+    const answered = new Set<string>();
     for (const t of req.topics) {
+      if (answered.has(t.name)) continue; // a duplicated name is answered once, as in Kafka
+      answered.add(t.name);
       const result = { name: t.name, errorCode: ErrorCode.NONE as number, errorMessage: null as string | null };
       res.results.push(result);
       if (counts.get(t.name)! > 1) {
         result.errorCode = ErrorCode.INVALID_REQUEST;
-        result.errorMessage = `Duplicate topic name ${t.name} in the request.`;
+        result.errorMessage = `Duplicate topic in request: ${t.name}`;
         continue;
       }
       const current = broker.topics.get(t.name);
