@@ -14,7 +14,7 @@ import { validateRecordSet } from '../protocol/record-batch.ts';
 import { defineApi } from './api.ts';
 import type { Broker } from './broker.ts';
 import { BadRequestError } from './dispatcher.ts';
-import { LEADER_EPOCH } from './03-metadata.ts';
+import { LEADER_EPOCH } from './leader-epoch.ts';
 
 type PartitionResponse = ReturnType<typeof ProduceResponse.default>['responses'][number]['partitionResponses'][number];
 

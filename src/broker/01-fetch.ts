@@ -17,7 +17,7 @@ import { EMPTY_BUFFER } from '../protocol/primitives/index.ts';
 import { defineApi } from './api.ts';
 import type { Broker } from './broker.ts';
 import { partitionKey } from './partition-waiters.ts';
-import { LEADER_EPOCH } from './03-metadata.ts';
+import { leaderEpochError } from './leader-epoch.ts';
 
 type FetchReq = ReturnType<typeof FetchRequest.default>;
 type FetchRes = ReturnType<typeof FetchResponse.default>;
@@ -95,8 +95,9 @@ async function readAll(
       data.lastStableOffset = data.highWatermark;
       data.logStartOffset = BigInt(log.logStartOffset);
       data.abortedTransactions = req.isolationLevel === READ_COMMITTED ? [] : null;
-      if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== LEADER_EPOCH) {
-        data.errorCode = p.currentLeaderEpoch > LEADER_EPOCH ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH;
+      const epochError = leaderEpochError(p.currentLeaderEpoch);
+      if (epochError !== null) {
+        data.errorCode = epochError;
         errors = true;
         continue;
       }

@@ -10,7 +10,7 @@ import { ListOffsetsRequest } from '../protocol/messages/list-offsets-request.ge
 import { ListOffsetsResponse } from '../protocol/messages/list-offsets-response.generated.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 import { defineApi } from './api.ts';
-import { LEADER_EPOCH } from './03-metadata.ts';
+import { LEADER_EPOCH, leaderEpochError } from './leader-epoch.ts';
 
 export const LATEST_TIMESTAMP = -1;
 export const EARLIEST_TIMESTAMP = -2;
@@ -44,8 +44,9 @@ export const listOffsets = defineApi({
           out.errorCode = log.code;
           continue;
         }
-        if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== LEADER_EPOCH) {
-          out.errorCode = p.currentLeaderEpoch > LEADER_EPOCH ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH;
+        const epochError = leaderEpochError(p.currentLeaderEpoch);
+        if (epochError !== null) {
+          out.errorCode = epochError;
           continue;
         }
         const found = await lookup(log, Number(p.timestamp));

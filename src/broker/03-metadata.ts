@@ -16,9 +16,8 @@ import { ZERO_UUID } from '../protocol/primitives/index.ts';
 import { defineApi } from './api.ts';
 import { CLUSTER_ALL_OPERATIONS, NOT_REQUESTED, TOPIC_ALL_OPERATIONS } from './authorized-operations.ts';
 import type { Broker } from './broker.ts';
+import { LEADER_EPOCH } from './leader-epoch.ts';
 
-/** Single-node leader epoch: the broker has always led every partition. */
-export const LEADER_EPOCH = 0;
 
 type TopicEntry = ReturnType<typeof MetadataResponse.default>['topics'][number];
 

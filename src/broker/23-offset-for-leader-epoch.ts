@@ -6,7 +6,7 @@ import { ErrorCode, KafkaError } from '../common/errors.ts';
 import { OffsetForLeaderEpochRequest } from '../protocol/messages/offset-for-leader-epoch-request.generated.ts';
 import { OffsetForLeaderEpochResponse } from '../protocol/messages/offset-for-leader-epoch-response.generated.ts';
 import { defineApi } from './api.ts';
-import { LEADER_EPOCH } from './03-metadata.ts';
+import { leaderEpochError } from './leader-epoch.ts';
 
 export const offsetForLeaderEpoch = defineApi({
   request: OffsetForLeaderEpochRequest,
@@ -20,11 +20,11 @@ export const offsetForLeaderEpoch = defineApi({
       partitions: t.partitions.map((p) => {
         const out = { errorCode: ErrorCode.NONE as number, partition: p.partition, leaderEpoch: -1, endOffset: -1n };
         const log = broker.topics.partition(t.topic, p.partition);
+        const epochError = leaderEpochError(p.currentLeaderEpoch);
         if (log instanceof KafkaError) {
           out.errorCode = log.code;
-        } else if (p.currentLeaderEpoch >= 0 && p.currentLeaderEpoch !== LEADER_EPOCH) {
-          out.errorCode =
-            p.currentLeaderEpoch > LEADER_EPOCH ? ErrorCode.UNKNOWN_LEADER_EPOCH : ErrorCode.FENCED_LEADER_EPOCH;
+        } else if (epochError !== null) {
+          out.errorCode = epochError;
         } else {
           const end = log.endOffsetForEpoch(p.leaderEpoch);
           out.leaderEpoch = end.leaderEpoch;
