@@ -119,6 +119,10 @@ function appendPartition(
   const settings = broker.topics.settings(topic);
   const validated = validateRecordSet(records);
   if ('code' in validated) return fail(res, ErrorCode[validated.code], validated.message);
+  if (validated.batches.length !== 1) {
+    // Kafka 4 accepts exactly one batch per partition in a v3+ produce request.
+    return fail(res, ErrorCode.INVALID_RECORD, 'Produce requests are only allowed to contain exactly one record batch per partition');
+  }
 
   const now = broker.clock.now();
   for (const batch of validated.batches) {

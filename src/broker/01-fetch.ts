@@ -7,8 +7,9 @@
  * arrives, max_wait passes, or the broker shuts down, and then read again.
  *
  * Fetch sessions (KIP-227): we answer every request in full and give out session id 0, which
- * tells the client no session was created; a request naming a session id gets
- * FETCH_SESSION_ID_NOT_FOUND, so clients fall back to full fetches.
+ * tells the client no session was created; an incremental request (epoch > 0) gets
+ * FETCH_SESSION_ID_NOT_FOUND, as Kafka answers for an unknown session, so clients fall back
+ * to full fetches.
  */
 import { ErrorCode, KafkaError } from '../common/errors.ts';
 import { FetchRequest } from '../protocol/messages/fetch-request.generated.ts';
@@ -32,12 +33,10 @@ export const fetch = defineApi({
   maxVersion: 17,
   async handle(req, { broker, apiVersion }) {
     const res = FetchResponse.default();
-    if (req.sessionId !== 0) {
-      res.errorCode = ErrorCode.FETCH_SESSION_ID_NOT_FOUND;
-      return res;
-    }
+    // Epoch 0 (open a session) and -1 (no session) are full fetches, whatever the session id;
+    // any other epoch continues a session, and we never created one.
     if (req.sessionEpoch !== 0 && req.sessionEpoch !== -1) {
-      res.errorCode = ErrorCode.INVALID_FETCH_SESSION_EPOCH;
+      res.errorCode = ErrorCode.FETCH_SESSION_ID_NOT_FOUND;
       return res;
     }
     const started = broker.clock.now();

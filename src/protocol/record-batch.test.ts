@@ -44,10 +44,10 @@ describe('record batch validation', () => {
     assert.equal((validateRecordSet(b) as { code: string }).code, 'CORRUPT_MESSAGE');
   });
 
-  it('rejects old magic as UNSUPPORTED_FOR_MESSAGE_FORMAT and garbage magic as CORRUPT_MESSAGE', () => {
+  it('rejects old magic as INVALID_RECORD (as Kafka 4) and garbage magic as CORRUPT_MESSAGE', () => {
     const b = sample();
     b.writeInt8(1, 16);
-    assert.equal((validateRecordSet(b) as { code: string }).code, 'UNSUPPORTED_FOR_MESSAGE_FORMAT');
+    assert.equal((validateRecordSet(b) as { code: string }).code, 'INVALID_RECORD');
     b.writeInt8(7, 16);
     assert.equal((validateRecordSet(b) as { code: string }).code, 'CORRUPT_MESSAGE');
   });

@@ -124,7 +124,7 @@ export function stampLogAppendTime(buf: Buffer, pos: number, timestampMs: number
 
 /** Why a batch was refused; `code` is the Kafka error the producer gets. */
 export interface BatchProblem {
-  code: 'CORRUPT_MESSAGE' | 'INVALID_RECORD' | 'UNSUPPORTED_COMPRESSION_TYPE' | 'UNSUPPORTED_FOR_MESSAGE_FORMAT';
+  code: 'CORRUPT_MESSAGE' | 'INVALID_RECORD' | 'UNSUPPORTED_COMPRESSION_TYPE';
   message: string;
 }
 
@@ -163,8 +163,9 @@ export function validateRecordSet(buf: Buffer): ValidatedBatches | BatchProblem 
     }
     const magic = buf.readInt8(pos + OFFSET_MAGIC);
     if (magic !== CURRENT_MAGIC) {
+      // Kafka 4 refuses the old message formats as invalid records, not as a format mismatch.
       return magic === 0 || magic === 1
-        ? { code: 'UNSUPPORTED_FOR_MESSAGE_FORMAT', message: `record batch magic ${magic} is not supported; use magic 2` }
+        ? { code: 'INVALID_RECORD', message: `Produce requests are only allowed to contain record batches with magic version 2, not ${magic}` }
         : { code: 'CORRUPT_MESSAGE', message: `invalid record batch magic ${magic} at byte ${pos}` };
     }
     const length = buf.readInt32BE(pos + OFFSET_LENGTH);
