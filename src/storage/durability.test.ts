@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,11 +11,22 @@ import { PartitionLog } from './partition-log.ts';
 
 const storageError = (err: unknown) => err instanceof KafkaError && err.code === ErrorCode.KAFKA_STORAGE_ERROR;
 
+/** Gates still closed when a test ends are opened, so a failed test cannot hang its cleanup. */
+const openGates = new Set<() => void>();
+afterEach(() => {
+  for (const open of openGates) open();
+  openGates.clear();
+});
+
 /** An fdatasync that counts calls and holds each round until released. */
 function gatedFsync() {
   const calls: FileHandle[] = [];
   let open: (() => void) | null = null;
   let gate = new Promise<void>((r) => (open = r));
+  openGates.add(() => {
+    open!();
+    gate = Promise.resolve();
+  });
   return {
     calls,
     fn: async (h: FileHandle) => {
@@ -194,5 +205,80 @@ describe('write failures (disk full)', () => {
     await log.append(batch(1), { leaderEpoch: 0 });
     assert.deepEqual(log.segmentBaseOffsets, [0, 2]);
     assert.equal(log.logEndOffset, 3);
+  });
+});
+
+describe('ordering and visibility', () => {
+  /** An io whose writes wait until released. */
+  function gatedIo() {
+    let open: (() => void) | null = null;
+    let gate = new Promise<void>((r) => (open = r));
+    openGates.add(() => {
+      open!();
+      gate = Promise.resolve();
+    });
+    const writes: number[] = [];
+    const io: SegmentIo = {
+      async writev(handle, buffers, position) {
+        writes.push(buffers.length);
+        await gate;
+        return defaultSegmentIo.writev(handle, buffers, position);
+      },
+      truncate: defaultSegmentIo.truncate,
+    };
+    return { io, writes, release: () => (open!(), (gate = Promise.resolve())) };
+  }
+
+  it('never exposes appended bytes before they are written; queued appends share one writev', async (t) => {
+    const h = await harness(t);
+    const gated = gatedIo();
+    const log = await h.open({}, { io: gated.io });
+    const first = log.append(batch(2), { leaderEpoch: 0 });
+    await until(() => gated.writes.length === 1);
+    const rest = [log.append(batch(2), { leaderEpoch: 0 }), log.append(batch(2), { leaderEpoch: 0 })];
+    assert.equal(log.logEndOffset, 6);
+    assert.equal(log.highWatermark, 0);
+    assert.equal(log.sizeInBytes, 0);
+    assert.deepEqual(await log.read(0, 1 << 20), { records: [], bytes: 0 });
+    assert.deepEqual(await log.read(0, 1 << 20, { maxOffset: 6 }), { records: [], bytes: 0 });
+    assert.equal(await log.offsetForTimestamp(0), null);
+    assert.equal(await log.maxTimestampOffset(), null);
+    gated.release();
+    await first;
+    await Promise.all(rest);
+    assert.deepEqual(gated.writes, [1, 2], 'the two queued appends went out in one writev');
+    assert.equal(log.highWatermark, 6);
+    assert.equal(decodeRecords(Buffer.concat((await log.read(0, 1 << 20)).records)).length, 6);
+  });
+
+  it('close() finishes queued writes and makes them durable', async (t) => {
+    const h = await harness(t);
+    let fsyncs = 0;
+    const syncer = new SyncScheduler({ fdatasync: async (fh) => (fsyncs++, fh.datasync()) });
+    const log = await h.open({ durability: 'pagecache' }, { syncer });
+    const pending = Array.from({ length: 20 }, () => log.append(batch(1), { leaderEpoch: 0 }));
+    await log.close();
+    assert.equal((await Promise.all(pending)).at(-1)!.lastOffset, 19);
+    assert.equal(fsyncs, 1);
+    const again = await h.open();
+    assert.equal(again.logEndOffset, 20);
+  });
+
+  it('a roll syncs the old segment before the new segment file exists', async (t) => {
+    const h = await harness(t);
+    const fsync = gatedFsync();
+    const syncer = new SyncScheduler({ fdatasync: fsync.fn });
+    const size = batch(1).length;
+    const log = await h.open({ segmentBytes: size, durability: 'pagecache' }, { syncer });
+    await log.append(batch(1), { leaderEpoch: 0 });
+    const second = log.append(batch(1), { leaderEpoch: 0 });
+    await until(() => fsync.calls.length === 1);
+    const names = await fs.readdir(h.dir);
+    assert.ok(!names.includes('00000000000000000001.log'), names.join(','));
+    assert.ok(!names.includes('00000000000000000000.index'));
+    fsync.releaseAll();
+    assert.equal((await second).baseOffset, 1);
+    const after = await fs.readdir(h.dir);
+    assert.ok(after.includes('00000000000000000001.log') && after.includes('00000000000000000000.index'));
   });
 });

@@ -8,17 +8,15 @@
  * - written: what the OS has accepted (`highWatermark`, and each Segment's fields).
  * Reads, indexes and lookups only ever see the written view.
  */
-import fs, { type FileHandle } from 'node:fs/promises';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../common/clock.ts';
 import type { Logger } from '../common/logger.ts';
 import { ErrorCode, KafkaError } from '../common/errors.ts';
 import {
-  ATTR_TIMESTAMP_TYPE,
   BATCH_HEADER_SIZE,
   CURRENT_MAGIC,
-  OFFSET_ATTRIBUTES,
   OFFSET_MAGIC,
   batchLastOffsetDelta,
   batchMaxTimestamp,
@@ -27,16 +25,18 @@ import {
   setBatchLeaderEpoch,
   stampLogAppendTime,
 } from '../protocol/record-batch.ts';
-import { decodeRecords, type DecodedRecord } from '../protocol/records.ts';
 import type { LogConfig } from './log-config.ts';
 import { fsyncDir, writeFileAtomic, writeFilesAtomic } from './atomic-file.ts';
 import type { SyncScheduler } from './sync-scheduler.ts';
 import { OffsetIndex } from './offset-index.ts';
 import { TimeIndex } from './time-index.ts';
-import { HEADER_PEEK, Segment, SegmentCorruptError, defaultSegmentIo, peekHeader, type SegmentIo } from './segment.ts';
+import { Segment, defaultSegmentIo, type SegmentIo } from './segment.ts';
+import { EMPTY_READ, maxTimestampInSegment, readSegment, segmentIndexFor, timestampInSegment, type ReadResult } from './log-reads.ts';
 import { recoverSegments } from './recovery.ts';
 import { countDeletable } from './retention.ts';
 import { CheckpointFormatError, LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.ts';
+
+export type { ReadResult } from './log-reads.ts';
 
 export interface AppendBatchInfo {
   pos: number;
@@ -51,11 +51,6 @@ export interface AppendResult {
   /** The stamped LogAppendTime, or -1. */
   logAppendTime: number;
   logStartOffset: number;
-}
-
-export interface ReadResult {
-  records: Buffer[];
-  bytes: number;
 }
 
 export interface PartitionLogOptions {
@@ -100,7 +95,6 @@ type Task = WriteTask | { kind: 'roll'; old: Segment; segment: Segment } | { kin
 const INT32_MAX = 0x7fff_ffff;
 /** At most this many appends are coalesced into one writev. */
 const MAX_GROUP = 512;
-const EMPTY: ReadResult = Object.freeze({ records: [], bytes: 0 }) as ReadResult;
 
 export class PartitionLog {
   readonly topic: string;
@@ -421,8 +415,10 @@ export class PartitionLog {
       failedAppends: group.length + this.#queue.filter((t) => t.kind === 'write').length,
       rollbackTo: this.#writtenOffset,
     });
-    for (const t of group) t.reject(error);
-    this.#dropQueue(error);
+    // Roll back now (appends made meanwhile get the offsets again), but answer the failed
+    // appends only once the file is cut back, so a producer that sees the error and retries
+    // never races with the partial bytes.
+    const failed = [...group, ...this.#dropQueue(error, false)];
     this.#rollbackTail();
     if (seg.handle) {
       try {
@@ -431,14 +427,20 @@ export class PartitionLog {
         this.#goOffline(`could not truncate ${seg.logPath} after a failed write: ${(e as Error).message}`);
       }
     }
+    for (const t of failed) t.reject(error);
   }
 
-  /** Fails every queued task (writes reject with `error`; rolls and checkpoints are dropped). */
-  #dropQueue(error: Error): void {
+  /**
+   * Empties the queue (rolls and checkpoints are dropped) and returns the dropped appends,
+   * rejecting them with `error` unless `reject` is false (the caller rejects them later).
+   */
+  #dropQueue(error: Error, reject = true): WriteTask[] {
     const dropped = this.#queue;
     this.#queue = [];
-    for (const t of dropped) if (t.kind === 'write') t.reject(error);
+    const writes = dropped.filter((t): t is WriteTask => t.kind === 'write');
+    if (reject) for (const t of writes) t.reject(error);
     this.#taskDone(dropped.length);
+    return writes;
   }
 
   /** Makes the assigned view equal to the written view again. */
@@ -549,23 +551,11 @@ export class PartitionLog {
 
   // ---- reads ----------------------------------------------------------------------------
 
-  /** Index of the segment holding `offset` (the last one with baseOffset <= offset). */
-  #segmentFor(segments: Segment[], offset: number): number {
-    let lo = 0;
-    let hi = segments.length - 1;
-    let found = 0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (segments[mid]!.baseOffset <= offset) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    return found;
-  }
-
+  /**
+   * Whole batches from the batch holding `fetchOffset`, up to `maxBytes` (the first batch whole
+   * when `minOneBatch`, the default), from one segment, never at or past `maxOffset`
+   * (exclusive, default and at most the high watermark).
+   */
   async read(fetchOffset: number, maxBytes: number, opts: { minOneBatch?: boolean; maxOffset?: number } = {}): Promise<ReadResult> {
     if (this.#offline) throw this.#storageError();
     if (this.#closing) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.topic}-${this.partition} is closed`);
@@ -578,10 +568,10 @@ export class PartitionLog {
       );
     }
     const limit = Math.min(opts.maxOffset ?? this.#writtenOffset, this.#writtenOffset);
-    if (fetchOffset >= limit) return EMPTY;
+    if (fetchOffset >= limit) return EMPTY_READ;
     const minOne = opts.minOneBatch ?? true;
     const segments = this.#segments;
-    for (let i = this.#segmentFor(segments, fetchOffset); i < segments.length; i++) {
+    for (let i = segmentIndexFor(segments, fetchOffset); i < segments.length; i++) {
       const seg = segments[i]!;
       if (seg.baseOffset >= limit) break;
       if (!seg.handle) {
@@ -593,11 +583,11 @@ export class PartitionLog {
       const size = seg.size;
       if (size === 0) continue;
       const got = await this.#guard(seg, () =>
-        seg.withReader((handle) => this.#readSegment(seg, handle, fetchOffset, size, maxBytes, minOne, limit)),
+        seg.withReader((handle) => readSegment(seg, handle, { fetchOffset, end: size, maxBytes, minOne, limit })),
       );
       if (got) return got;
     }
-    return EMPTY;
+    return EMPTY_READ;
   }
 
   /** Turns low-level read failures into KAFKA_STORAGE_ERROR (with a log line). */
@@ -611,102 +601,35 @@ export class PartitionLog {
     }
   }
 
-  async #readSegment(
-    seg: Segment,
-    handle: FileHandle,
-    fetchOffset: number,
-    end: number,
-    maxBytes: number,
-    minOne: boolean,
-    limit: number,
-  ): Promise<ReadResult | null> {
-    const from = seg.index.lookup(fetchOffset).position;
-    const first = await seg.findBatch(handle, from, end, (h) => h.lastOffset >= fetchOffset);
-    if (!first) return null; // the offset is past this segment's data: try the next segment
-    if (first.lastOffset >= limit) return EMPTY;
-    const want = Math.min(maxBytes, end - first.pos);
-    if (first.size > want) {
-      if (!minOne) return EMPTY;
-      const buf = await Segment.readAt(handle, first.pos, first.size);
-      if (buf.length !== first.size) throw new SegmentCorruptError(seg.logPath, first.pos, 'short read');
-      return { records: [buf], bytes: buf.length };
-    }
-    const buf = await Segment.readAt(handle, first.pos, want);
-    let cut = 0;
-    while (cut + HEADER_PEEK <= buf.length) {
-      const h = peekHeader(buf, cut, first.pos + cut);
-      if (h.size < BATCH_HEADER_SIZE || buf.readInt8(cut + OFFSET_MAGIC) !== CURRENT_MAGIC) {
-        throw new SegmentCorruptError(seg.logPath, h.pos, 'invalid batch header');
-      }
-      if (cut + h.size > buf.length || h.lastOffset >= limit) break;
-      cut += h.size;
-    }
-    return cut === 0 ? EMPTY : { records: [buf.subarray(0, cut)], bytes: cut };
-  }
-
   // ---- ListOffsets and OffsetForLeaderEpoch ---------------------------------------------
 
   /**
-   * The first offset whose timestamp is >= `timestampMs`, with that record's timestamp, as
-   * Kafka answers ListOffsets: the first segment whose max timestamp reaches the target, the
-   * time index to skip ahead, a header scan to the first batch whose max timestamp reaches it,
-   * then the records of that one batch (decompressed if needed; off the hot path).
-   * LogAppendTime batches give their base offset (every record has the batch timestamp). A
-   * batch that cannot be decoded gives its base offset and max timestamp (an earlier offset,
-   * never a later one). Null when no record is that new.
+   * ListOffsets by timestamp: the first offset whose record timestamp is >= `timestampMs`,
+   * with that timestamp, or null (see log-reads.ts for precision).
    */
   async offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestamp: number } | null> {
     if (this.#offline) throw this.#storageError();
     for (const seg of this.#segments) {
       if (seg.maxTimestamp < timestampMs || !seg.handle || seg.size === 0) continue;
-      const size = seg.size;
-      const found = await this.#guard(seg, () =>
-        seg.withReader(async (handle) => {
-          const entry = seg.timeIndex.lookup(timestampMs - 1);
-          const from = entry ? seg.index.lookup(entry.offset).position : 0;
-          const h = await seg.findBatch(handle, from, size, (b) => b.maxTimestamp >= timestampMs);
-          if (!h) return null;
-          const batch = await Segment.readAt(handle, h.pos, h.size);
-          const fallback = { offset: h.baseOffset, timestamp: h.maxTimestamp };
-          if (isLogAppendTime(batch)) return fallback;
-          const records = batchRecords(batch);
-          const first = records?.find((r) => r.timestamp >= timestampMs);
-          return first ? { offset: first.offset, timestamp: first.timestamp } : fallback;
-        }),
-      );
+      const found = await this.#guard(seg, () => timestampInSegment(seg, timestampMs));
       if (found) return found;
     }
     return null;
   }
 
   /**
-   * ListOffsets MAX_TIMESTAMP (-3): the record with the largest timestamp (the first one, on
-   * ties) and that timestamp, as Kafka >= 3.8 answers. Found from the segments' max timestamps
-   * without a scan, then by decoding that single batch; LogAppendTime batches give their base
-   * offset, and a batch that cannot be decoded gives its last offset (batch level). Null when
-   * no batch has a timestamp.
+   * ListOffsets MAX_TIMESTAMP (-3): the first record carrying the log's largest timestamp, or
+   * null when no batch has a timestamp (see log-reads.ts for precision).
    */
   async maxTimestampOffset(): Promise<{ offset: number; timestamp: number } | null> {
     let best: Segment | null = null;
     for (const s of this.#segments) if (s.maxTimestamp >= 0 && (!best || s.maxTimestamp > best.maxTimestamp)) best = s;
     if (!best) return null;
-    const seg = best;
-    const target = seg.offsetOfMaxTimestamp;
-    const timestamp = seg.maxTimestamp;
-    const batchLevel = { offset: target, timestamp };
     try {
-      return await seg.withReader(async (handle) => {
-        const from = seg.index.lookup(target).position;
-        const h = await seg.findBatch(handle, from, seg.size, (b) => b.lastOffset >= target);
-        if (!h) return batchLevel;
-        const batch = await Segment.readAt(handle, h.pos, h.size);
-        if (isLogAppendTime(batch)) return { offset: h.baseOffset, timestamp };
-        const first = (batchRecords(batch))?.find((r) => r.timestamp === timestamp);
-        return first ? { offset: first.offset, timestamp } : batchLevel;
-      });
+      return await maxTimestampInSegment(best);
     } catch (err) {
-      this.#logger.debug('max timestamp lookup fell back to the batch level', { segment: seg.logPath, error: err as Error });
-      return batchLevel;
+      this.#logger.debug('max timestamp lookup fell back to the batch level', { segment: best.logPath, error: err as Error });
+      return { offset: best.offsetOfMaxTimestamp, timestamp: best.maxTimestamp };
     }
   }
 
@@ -809,20 +732,4 @@ function coversExactly(batches: AppendBatchInfo[], length: number): boolean {
     pos += b.size;
   }
   return batches.length > 0 && pos === length;
-}
-
-/**
- * The records of one stored batch (decompressed by protocol/records), or null when they
- * cannot be decoded; only for the ListOffsets lookups, never on the produce/fetch path.
- */
-function batchRecords(batch: Buffer): DecodedRecord[] | null {
-  try {
-    return decodeRecords(batch);
-  } catch {
-    return null;
-  }
-}
-
-function isLogAppendTime(batch: Buffer): boolean {
-  return (batch.readInt16BE(OFFSET_ATTRIBUTES) & ATTR_TIMESTAMP_TYPE) !== 0;
 }

@@ -81,13 +81,13 @@ export async function filesWith(dir: string, suffix: string): Promise<string[]> 
   return (await fs.readdir(dir)).filter((f) => f.endsWith(suffix)).sort();
 }
 
-/** Waits (without timers) until `cond` holds, up to a number of event-loop turns. */
-export async function until(cond: () => boolean, turns = 10_000): Promise<void> {
-  for (let i = 0; i < turns; i++) {
-    if (cond()) return;
+/** Waits (yielding to the event loop, no timers) until `cond` holds; gives up after ~10 s. */
+export async function until(cond: () => boolean): Promise<void> {
+  const deadline = performance.now() + 10_000;
+  while (!cond()) {
+    if (performance.now() > deadline) throw new Error('condition not reached');
     await new Promise((r) => setImmediate(r));
   }
-  throw new Error('condition not reached');
 }
 
 /** Re-encodes an uncompressed batch with `codec` (its records section compressed by `compress`). */
