@@ -10,6 +10,8 @@
  * OffsetForLeaderEpoch answers from it (Kafka's LeaderEpochFileCache.endOffsetFor).
  */
 import fs from 'node:fs/promises';
+import type { Logger } from '../common/logger.ts';
+import { writeFileAtomic } from './atomic-file.ts';
 
 export const LEADER_EPOCH_CHECKPOINT = 'leader-epoch-checkpoint';
 const VERSION = 0;
@@ -130,5 +132,30 @@ export class LeaderEpochCache {
       throw err;
     }
     return LeaderEpochCache.parse(text, file);
+  }
+
+  /**
+   * The cache at open: the checkpoint (an unreadable one is logged and ignored), plus the
+   * epochs seen while scanning the last segment, cut to the recovered log; the checkpoint is
+   * rewritten if that changed anything.
+   */
+  static async recover(
+    file: string,
+    opts: { scanned: EpochEntry[]; logStartOffset: number; logEndOffset: number; logger: Logger },
+  ): Promise<LeaderEpochCache> {
+    let cache: LeaderEpochCache;
+    try {
+      cache = await LeaderEpochCache.load(file);
+    } catch (err) {
+      if (!(err instanceof CheckpointFormatError)) throw err;
+      opts.logger.warn('ignoring an unreadable leader-epoch checkpoint', { error: err });
+      cache = new LeaderEpochCache();
+    }
+    const before = cache.serialize();
+    for (const e of opts.scanned) cache.assign(e.epoch, e.startOffset);
+    cache.truncateFromEnd(opts.logEndOffset);
+    cache.truncateFromStart(opts.logStartOffset);
+    if (cache.serialize() !== before) await writeFileAtomic(file, cache.serialize());
+    return cache;
   }
 }

@@ -15,12 +15,6 @@ import type { Clock } from '../common/clock.ts';
 import type { Logger } from '../common/logger.ts';
 import { ErrorCode, KafkaError } from '../common/errors.ts';
 import {
-  BATCH_HEADER_SIZE,
-  CURRENT_MAGIC,
-  OFFSET_MAGIC,
-  batchLastOffsetDelta,
-  batchMaxTimestamp,
-  batchSize,
   setBatchBaseOffset,
   setBatchLeaderEpoch,
   stampLogAppendTime,
@@ -30,20 +24,16 @@ import { fsyncDir, writeFileAtomic, writeFilesAtomic } from './atomic-file.ts';
 import type { SyncScheduler } from './sync-scheduler.ts';
 import { OffsetIndex } from './offset-index.ts';
 import { TimeIndex } from './time-index.ts';
-import { Segment, defaultSegmentIo, type SegmentIo } from './segment.ts';
+import { Segment, coversExactly, defaultSegmentIo, walkBatches, type AppendBatchInfo, type SegmentIo } from './segment.ts';
 import { EMPTY_READ, maxTimestampInSegment, readSegment, segmentIndexFor, timestampInSegment, type ReadResult } from './log-reads.ts';
 import { recoverSegments } from './recovery.ts';
+import { TaskQueue } from './task-queue.ts';
 import { countDeletable } from './retention.ts';
-import { CheckpointFormatError, LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.ts';
+import { LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.ts';
 
 export type { ReadResult } from './log-reads.ts';
 
-export interface AppendBatchInfo {
-  pos: number;
-  size: number;
-  lastOffsetDelta: number;
-  maxTimestamp: number;
-}
+export type { AppendBatchInfo } from './segment.ts';
 
 export interface AppendResult {
   baseOffset: number;
@@ -85,11 +75,6 @@ interface WriteTask {
   reject: (err: Error) => void;
 }
 
-interface Barrier {
-  target: number;
-  resolve: () => void;
-}
-
 type Task = WriteTask | { kind: 'roll'; old: Segment; segment: Segment } | { kind: 'checkpoint' };
 
 const INT32_MAX = 0x7fff_ffff;
@@ -118,11 +103,11 @@ export class PartitionLog {
   #closing: Promise<void> | null = null;
   #retaining: Promise<number> | null = null;
 
-  #queue: Task[] = [];
-  #draining = false;
-  #enqueued = 0;
-  #completed = 0;
-  #barriers: Barrier[] = [];
+  readonly #queue = new TaskQueue<Task>({
+    run: (group) => this.#runTasks(group),
+    joins: (first, next) => first.kind === 'write' && next.kind === 'write' && next.segment === first.segment,
+    maxGroup: MAX_GROUP,
+  });
   /** Segments with writes not yet covered by a completed fdatasync. */
   readonly #unsynced = new Set<Segment>();
 
@@ -165,20 +150,18 @@ export class PartitionLog {
       logger: opts.logger,
       verifyAll: opts.verifyAll,
     });
-    const file = path.join(opts.dir, LEADER_EPOCH_CHECKPOINT);
     let epochs: LeaderEpochCache;
     try {
-      epochs = await LeaderEpochCache.load(file);
+      epochs = await LeaderEpochCache.recover(path.join(opts.dir, LEADER_EPOCH_CHECKPOINT), {
+        scanned,
+        logStartOffset: segments[0]!.baseOffset,
+        logEndOffset: segments[segments.length - 1]!.nextOffset,
+        logger: opts.logger,
+      });
     } catch (err) {
-      if (!(err instanceof CheckpointFormatError)) throw err;
-      opts.logger.warn('ignoring an unreadable leader-epoch checkpoint', { error: err });
-      epochs = new LeaderEpochCache();
+      await Promise.all(segments.map((s) => s.close().catch(() => {})));
+      throw err;
     }
-    const before = epochs.serialize();
-    for (const e of scanned) epochs.assign(e.epoch, e.startOffset);
-    epochs.truncateFromEnd(segments[segments.length - 1]!.nextOffset);
-    epochs.truncateFromStart(segments[0]!.baseOffset);
-    if (epochs.serialize() !== before) await writeFileAtomic(file, epochs.serialize());
     const log = new PartitionLog(opts, segments, epochs);
     opts.logger.debug('opened log', {
       topic: log.topic,
@@ -283,7 +266,7 @@ export class PartitionLog {
       logStartOffset: -1,
     };
     return new Promise<AppendResult>((resolve, reject) => {
-      this.#enqueue({ kind: 'write', segment, buffer: records, batches: planned, result, resolve, reject });
+      this.#queue.push({ kind: 'write', segment, buffer: records, batches: planned, result, resolve, reject });
     });
   }
 
@@ -310,67 +293,25 @@ export class PartitionLog {
     });
     this.#segments = [...this.#segments, next];
     this.#logger.debug('rolling segment', { topic: this.topic, partition: this.partition, baseOffset: next.baseOffset, reason });
-    this.#enqueue({ kind: 'roll', old: seg, segment: next });
+    this.#queue.push({ kind: 'roll', old: seg, segment: next });
   }
 
   #enqueueCheckpoint(): void {
     if (this.#queue.some((t) => t.kind === 'checkpoint')) return;
-    this.#enqueue({ kind: 'checkpoint' });
+    this.#queue.push({ kind: 'checkpoint' });
   }
 
-  #enqueue(task: Task): void {
-    this.#queue.push(task);
-    this.#enqueued++;
-    if (!this.#draining) void this.#drain();
-  }
-
-  async #drain(): Promise<void> {
-    this.#draining = true;
+  /** Runs one group of the queue: consecutive appends to one segment, or a single task. */
+  async #runTasks(group: Task[]): Promise<void> {
+    const task = group[0]!;
+    if (task.kind === 'roll') return this.#roll(task.old, task.segment);
+    if (task.kind === 'checkpoint') return this.#writeCheckpoint();
+    const writes = group as WriteTask[];
     try {
-      while (this.#queue.length > 0) {
-        const task = this.#queue[0]!;
-        if (task.kind === 'write') {
-          let n = 1;
-          while (n < this.#queue.length && n < MAX_GROUP) {
-            const t = this.#queue[n]!;
-            if (t.kind !== 'write' || t.segment !== task.segment) break;
-            n++;
-          }
-          const group = this.#queue.splice(0, n) as WriteTask[];
-          try {
-            await this.#writeGroup(group);
-          } catch (err) {
-            await this.#writeFailed(group, err as Error);
-          }
-          this.#taskDone(group.length);
-        } else {
-          this.#queue.shift();
-          if (task.kind === 'roll') await this.#roll(task.old, task.segment);
-          else await this.#writeCheckpoint();
-          this.#taskDone(1);
-        }
-      }
-    } finally {
-      this.#draining = false;
+      await this.#writeGroup(writes);
+    } catch (err) {
+      await this.#writeFailed(writes, err as Error);
     }
-  }
-
-  #taskDone(n: number): void {
-    this.#completed += n;
-    if (this.#barriers.length === 0) return;
-    const still: Barrier[] = [];
-    for (const b of this.#barriers) {
-      if (b.target <= this.#completed) b.resolve();
-      else still.push(b);
-    }
-    this.#barriers = still;
-  }
-
-  /** Resolves once every task queued before the call has finished (written or failed). */
-  #barrier(): Promise<void> {
-    if (this.#completed >= this.#enqueued) return Promise.resolve();
-    const target = this.#enqueued;
-    return new Promise((resolve) => this.#barriers.push({ target, resolve }));
   }
 
   async #writeGroup(group: WriteTask[]): Promise<void> {
@@ -408,17 +349,17 @@ export class PartitionLog {
   async #writeFailed(group: WriteTask[], err: Error): Promise<void> {
     const seg = group[0]!.segment;
     const error = new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `write to ${seg.logPath} failed: ${err.message}`);
-    this.#logger.error('log write failed; failing this append and the ones queued after it', {
-      topic: this.topic,
-      partition: this.partition,
-      error: err,
-      failedAppends: group.length + this.#queue.filter((t) => t.kind === 'write').length,
-      rollbackTo: this.#writtenOffset,
-    });
     // Roll back now (appends made meanwhile get the offsets again), but answer the failed
     // appends only once the file is cut back, so a producer that sees the error and retries
     // never races with the partial bytes.
     const failed = [...group, ...this.#dropQueue(error, false)];
+    this.#logger.error('log write failed; failing this append and the ones queued after it', {
+      topic: this.topic,
+      partition: this.partition,
+      error: err,
+      failedAppends: failed.length,
+      rollbackTo: this.#writtenOffset,
+    });
     this.#rollbackTail();
     if (seg.handle) {
       try {
@@ -435,11 +376,8 @@ export class PartitionLog {
    * rejecting them with `error` unless `reject` is false (the caller rejects them later).
    */
   #dropQueue(error: Error, reject = true): WriteTask[] {
-    const dropped = this.#queue;
-    this.#queue = [];
-    const writes = dropped.filter((t): t is WriteTask => t.kind === 'write');
+    const writes = this.#queue.drop().filter((t): t is WriteTask => t.kind === 'write');
     if (reject) for (const t of writes) t.reject(error);
-    this.#taskDone(dropped.length);
     return writes;
   }
 
@@ -524,7 +462,7 @@ export class PartitionLog {
   async sync(): Promise<void> {
     if (this.#offline) throw this.#storageError();
     if (this.config.durability === 'pagecache') return;
-    await this.#barrier();
+    await this.#queue.barrier();
     if (this.#offline) throw this.#storageError();
     await Promise.all([...this.#unsynced].map((s) => this.#syncSegment(s)));
   }
@@ -683,7 +621,7 @@ export class PartitionLog {
 
   async #close(): Promise<void> {
     await this.#retaining;
-    await this.#barrier();
+    await this.#queue.barrier();
     if (!this.#offline) {
       try {
         await Promise.all([...this.#unsynced].map((s) => this.#syncSegment(s)));
@@ -708,28 +646,4 @@ export class PartitionLog {
     await fsyncDir(path.dirname(this.dir));
     await fs.rm(doomed, { recursive: true, force: true });
   }
-}
-
-/** Header walk of a record set given without batch summaries; a string says what is wrong. */
-function walkBatches(buf: Buffer): AppendBatchInfo[] | string {
-  const out: AppendBatchInfo[] = [];
-  let pos = 0;
-  while (pos < buf.length) {
-    if (buf.length - pos < BATCH_HEADER_SIZE) return `truncated batch header at byte ${pos}`;
-    if (buf.readInt8(pos + OFFSET_MAGIC) !== CURRENT_MAGIC) return `invalid magic at byte ${pos}`;
-    const size = batchSize(buf, pos);
-    if (size < BATCH_HEADER_SIZE || pos + size > buf.length) return `invalid batch length at byte ${pos}`;
-    out.push({ pos, size, lastOffsetDelta: batchLastOffsetDelta(buf, pos), maxTimestamp: batchMaxTimestamp(buf, pos) });
-    pos += size;
-  }
-  return out.length > 0 ? out : 'empty record set';
-}
-
-function coversExactly(batches: AppendBatchInfo[], length: number): boolean {
-  let pos = 0;
-  for (const b of batches) {
-    if (b.pos !== pos || b.size < BATCH_HEADER_SIZE || b.lastOffsetDelta < 0) return false;
-    pos += b.size;
-  }
-  return batches.length > 0 && pos === length;
 }

@@ -9,6 +9,9 @@ import {
   BATCH_HEADER_SIZE,
   CURRENT_MAGIC,
   LOG_OVERHEAD,
+  batchLastOffsetDelta,
+  batchMaxTimestamp,
+  batchSize,
   OFFSET_LAST_OFFSET_DELTA,
   OFFSET_MAGIC,
   OFFSET_MAX_TIMESTAMP,
@@ -290,4 +293,36 @@ export class Segment {
     await this.close();
     for (const f of renamed) await fs.rm(f, { force: true });
   }
+}
+
+/** Where each batch of a record set to append is, as the produce path's validation reports it. */
+export interface AppendBatchInfo {
+  pos: number;
+  size: number;
+  lastOffsetDelta: number;
+  maxTimestamp: number;
+}
+
+/** Header walk of a record set given without batch summaries; a string says what is wrong. */
+export function walkBatches(buf: Buffer): AppendBatchInfo[] | string {
+  const out: AppendBatchInfo[] = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    if (buf.length - pos < BATCH_HEADER_SIZE) return `truncated batch header at byte ${pos}`;
+    if (buf.readInt8(pos + OFFSET_MAGIC) !== CURRENT_MAGIC) return `invalid magic at byte ${pos}`;
+    const size = batchSize(buf, pos);
+    if (size < BATCH_HEADER_SIZE || pos + size > buf.length) return `invalid batch length at byte ${pos}`;
+    out.push({ pos, size, lastOffsetDelta: batchLastOffsetDelta(buf, pos), maxTimestamp: batchMaxTimestamp(buf, pos) });
+    pos += size;
+  }
+  return out.length > 0 ? out : 'empty record set';
+}
+
+export function coversExactly(batches: AppendBatchInfo[], length: number): boolean {
+  let pos = 0;
+  for (const b of batches) {
+    if (b.pos !== pos || b.size < BATCH_HEADER_SIZE || b.lastOffsetDelta < 0) return false;
+    pos += b.size;
+  }
+  return batches.length > 0 && pos === length;
 }
