@@ -17,8 +17,9 @@ export const describeCluster = defineApi({
     const res = DescribeClusterResponse.default();
     res.endpointType = req.endpointType;
     if (req.endpointType !== ENDPOINT_BROKERS) {
-      res.errorCode = ErrorCode.UNSUPPORTED_ENDPOINT_TYPE;
-      res.errorMessage = 'Tributary serves broker endpoints only.';
+      // As a Kafka broker does: controller endpoints are asked of controllers.
+      res.errorCode = req.endpointType === 2 ? ErrorCode.MISMATCHED_ENDPOINT_TYPE : ErrorCode.UNSUPPORTED_ENDPOINT_TYPE;
+      res.errorMessage = `The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type ${req.endpointType === 2 ? 'CONTROLLER' : req.endpointType}`;
       return res;
     }
     res.clusterId = broker.clusterId;

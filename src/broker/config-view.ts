@@ -65,8 +65,9 @@ export function describeBrokerConfigs(
   return out;
 }
 
+/** The configs asked for; null or an empty list means all of them, as in Kafka. */
 function selected(defs: ReadonlyMap<string, ConfigDef>, keys: string[] | null): ConfigDef[] {
-  if (keys === null) return [...defs.values()];
+  if (keys === null || keys.length === 0) return [...defs.values()];
   return keys.map((k) => defs.get(k)).filter((d): d is ConfigDef => d !== undefined);
 }
 

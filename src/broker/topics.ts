@@ -15,6 +15,7 @@ import type { TopicRecord, TopicStore } from '../metadata/topic-store.ts';
 import type { LogManager } from '../storage/log-manager.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 import { topicSettings, type BrokerConfig, type TopicSettings } from './broker-config.ts';
+import { LEADER_EPOCH } from './leader-epoch.ts';
 
 export const MAX_PARTITIONS = 100_000;
 
@@ -69,7 +70,8 @@ export class TopicManager {
     for (const t of this.store.list()) {
       for (let p = 0; p < t.partitions; p++) {
         if (this.failedPartitions.has(`${t.name}-${p}`)) continue;
-        if (!this.logs.get(t.name, p)) await this.logs.create(t.name, p, this.settings(t.name).log);
+        const log = this.logs.get(t.name, p) ?? (await this.logs.create(t.name, p, this.settings(t.name).log));
+        log.assignLeaderEpoch(LEADER_EPOCH);
         partitions++;
       }
     }
@@ -129,7 +131,7 @@ export class TopicManager {
       const created = await this.store.create(record);
       this.#settings.delete(req.name);
       const log = this.settings(req.name).log;
-      for (let p = 0; p < partitions; p++) await this.logs.create(req.name, p, log);
+      for (let p = 0; p < partitions; p++) (await this.logs.create(req.name, p, log)).assignLeaderEpoch(LEADER_EPOCH);
       this.#logger.info('created topic', { topic: req.name, partitions, id: created.id });
       return created;
     } finally {
@@ -217,7 +219,7 @@ export class TopicManager {
     try {
       const updated = await this.store.update(name, { partitions: count });
       const log = this.settings(name).log;
-      for (let p = t.partitions; p < count; p++) await this.logs.create(name, p, log);
+      for (let p = t.partitions; p < count; p++) (await this.logs.create(name, p, log)).assignLeaderEpoch(LEADER_EPOCH);
       this.#logger.info('added partitions', { topic: name, from: t.partitions, to: count });
       return updated;
     } finally {

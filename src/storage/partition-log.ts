@@ -218,6 +218,15 @@ export class PartitionLog {
     );
   }
 
+  /**
+   * This replica leads the partition from `epoch` on, starting at the current log end (Kafka's
+   * leader does this on election, before any data arrives, so OffsetForLeaderEpoch can answer
+   * for an empty partition). No-op when the epoch is already known.
+   */
+  assignLeaderEpoch(epoch: number): void {
+    if (this.#epochs.assign(epoch, this.#nextOffset)) this.#enqueueCheckpoint();
+  }
+
   // ---- append ---------------------------------------------------------------------------
 
   append(
