@@ -11,6 +11,7 @@ import { ZERO_UUID } from '../protocol/primitives/index.ts';
 import { defineApi } from './api.ts';
 import type { Broker } from './broker.ts';
 import { describeTopicConfigs } from './config-view.ts';
+import { RepeatedNames } from './request-duplicates.ts';
 
 type CreatableTopic = ReturnType<typeof CreateTopicsRequest.default>['topics'][number];
 type TopicResult = ReturnType<typeof CreateTopicsResponse.default>['topics'][number];
@@ -22,14 +23,10 @@ export const createTopics = defineApi({
   maxVersion: 7,
   async handle(req, { broker }) {
     const res = CreateTopicsResponse.default();
-    const counts = new Map<string, number>();
-    for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
-    const answered = new Set<string>();
+    const repeated = new RepeatedNames(req.topics.map((t) => t.name));
     for (const t of req.topics) {
-      if (counts.get(t.name)! > 1) {
-        // Kafka answers a duplicated name once, with INVALID_REQUEST, and creates nothing for it.
-        if (!answered.has(t.name)) {
-          answered.add(t.name);
+      if (repeated.isRepeated(t.name)) {
+        if (repeated.firstTime(t.name)) {
           res.topics.push(failed(t.name, new KafkaError(ErrorCode.INVALID_REQUEST, `Create topics request from client contains a duplicate topic: ${t.name}`)));
         }
         continue;
@@ -48,12 +45,7 @@ async function createOne(broker: Broker, t: CreatableTopic, validateOnly: boolea
     partitions = t.assignments.length;
   }
   const configs: Record<string, string | null> = {};
-  for (const c of t.configs) {
-    if (c.name in configs) {
-      return failed(t.name, new KafkaError(ErrorCode.INVALID_REQUEST, `Duplicate config ${c.name} for topic ${t.name}.`));
-    }
-    configs[c.name] = c.value;
-  }
+  for (const c of t.configs) configs[c.name] = c.value; // a repeated key: the last wins, as in Kafka
   const created = await broker.topics.create({
     name: t.name,
     partitions,

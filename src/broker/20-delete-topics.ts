@@ -7,6 +7,7 @@ import { DeleteTopicsRequest } from '../protocol/messages/delete-topics-request.
 import { DeleteTopicsResponse } from '../protocol/messages/delete-topics-response.generated.ts';
 import { ZERO_UUID } from '../protocol/primitives/index.ts';
 import { defineApi } from './api.ts';
+import { RepeatedNames } from './request-duplicates.ts';
 
 type Result = ReturnType<typeof DeleteTopicsResponse.default>['responses'][number];
 
@@ -19,7 +20,16 @@ export const deleteTopics = defineApi({
     const res = DeleteTopicsResponse.default();
     const wanted =
       apiVersion >= 6 ? req.topics : req.topicNames.map((name) => ({ name: name as string | null, topicId: ZERO_UUID }));
+    // Names and ids share one key space here: `n:` for names, `i:` for topic ids.
+    const key = (w: { name: string | null; topicId: string }) => (w.name !== null ? `n:${w.name}` : `i:${w.topicId}`);
+    const repeated = new RepeatedNames(wanted.map(key));
     for (const w of wanted) {
+      if (repeated.isRepeated(key(w))) {
+        if (repeated.firstTime(key(w))) {
+          res.responses.push({ ...w, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic in the request.' });
+        }
+        continue;
+      }
       const result: Result = { name: w.name, topicId: w.topicId, errorCode: ErrorCode.NONE, errorMessage: null };
       res.responses.push(result);
       if (w.name !== null && w.topicId !== ZERO_UUID) {

@@ -6,6 +6,7 @@ import { ErrorCode, KafkaError } from '../common/errors.ts';
 import { CreatePartitionsRequest } from '../protocol/messages/create-partitions-request.generated.ts';
 import { CreatePartitionsResponse } from '../protocol/messages/create-partitions-response.generated.ts';
 import { defineApi } from './api.ts';
+import { RepeatedNames } from './request-duplicates.ts';
 
 export const createPartitions = defineApi({
   request: CreatePartitionsRequest,
@@ -14,19 +15,16 @@ export const createPartitions = defineApi({
   maxVersion: 3,
   async handle(req, { broker }) {
     const res = CreatePartitionsResponse.default();
-    const counts = new Map<string, number>();
-    for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
-    const answered = new Set<string>();
+    const repeated = new RepeatedNames(req.topics.map((t) => t.name));
     for (const t of req.topics) {
-      if (answered.has(t.name)) continue; // a duplicated name is answered once, as in Kafka
-      answered.add(t.name);
-      const result = { name: t.name, errorCode: ErrorCode.NONE as number, errorMessage: null as string | null };
-      res.results.push(result);
-      if (counts.get(t.name)! > 1) {
-        result.errorCode = ErrorCode.INVALID_REQUEST;
-        result.errorMessage = `Duplicate topic in request: ${t.name}`;
+      if (repeated.isRepeated(t.name)) {
+        if (repeated.firstTime(t.name)) {
+          res.results.push({ name: t.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Duplicate topic in request: ${t.name}` });
+        }
         continue;
       }
+      const result = { name: t.name, errorCode: ErrorCode.NONE as number, errorMessage: null as string | null };
+      res.results.push(result);
       const current = broker.topics.get(t.name);
       if (t.assignments && current) {
         const added = t.count - current.partitions;
