@@ -41,7 +41,11 @@ export const metadata = defineApi({
     } else {
       const allowCreate = broker.config.autoCreateTopics && (apiVersion < 4 || req.allowAutoTopicCreation);
       res.topics = [];
+      const asked = new Set<string>();
       for (const wanted of req.topics!) {
+        const key = wanted.name ?? `id:${wanted.topicId}`;
+        if (asked.has(key)) continue; // a topic asked twice is described once, as in Kafka
+        asked.add(key);
         const byId = wanted.name === null || (wanted.topicId !== ZERO_UUID && wanted.name === '');
         if (byId && apiVersion < 12) {
           // Kafka: "Topic IDs are not supported on versions 10 and 11".

@@ -21,14 +21,14 @@ export const apiVersions = defineApi({
   maxVersion: 4,
   handle(req, ctx) {
     const res = ApiVersionsResponse.default();
-    res.apiKeys = advertisedApis(HANDLERS);
     if (ctx.apiVersion >= 3) {
       if (!SOFTWARE_PATTERN.test(req.clientSoftwareName) || !SOFTWARE_PATTERN.test(req.clientSoftwareVersion)) {
-        res.errorCode = ErrorCode.INVALID_REQUEST;
+        res.errorCode = ErrorCode.INVALID_REQUEST; // with an empty API list, as Kafka answers
         return res;
       }
       ctx.connection.attributes.set('clientSoftware', `${req.clientSoftwareName}/${req.clientSoftwareVersion}`);
     }
+    res.apiKeys = advertisedApis(HANDLERS);
     return res;
   },
 });

@@ -72,6 +72,7 @@ describe('ApiVersions', { skip: brokerAvailability() }, () => {
       ] as const) {
         const res = await c.request(K.ApiVersions, version, { clientSoftwareName: name, clientSoftwareVersion: ver });
         assert.equal(res.errorCode, E.INVALID_REQUEST, `name=${JSON.stringify(name)} version=${JSON.stringify(ver)}`);
+        assert.deepEqual(res.apiKeys, [], 'Kafka sends no API list with this error');
       }
       const ok = await c.request(K.ApiVersions, version, { clientSoftwareName: 'apache-kafka-java', clientSoftwareVersion: '4.3.1-SNAPSHOT' });
       assert.equal(ok.errorCode, E.NONE);

@@ -182,6 +182,11 @@ describe('Metadata', { skip: brokerAvailability() }, () => {
     assert.equal((byName.get(name) as Any).errorCode, E.UNKNOWN_TOPIC_OR_PARTITION);
   });
 
+  test('a topic asked for twice is described once, as Kafka', async () => {
+    const res = await metadata(c, [t1, t1, t2], 12, false);
+    assert.deepEqual(res.topics.map((t: Any) => t.name), [t1, t2]);
+  });
+
   test('an invalid topic name → INVALID_TOPIC_EXCEPTION (even with auto-creation allowed)', async () => {
     for (const [version, name] of [
       [1, 'bad name!'],
