@@ -1,0 +1,285 @@
+/**
+ * Committed offsets (Kafka's OffsetMetadataManager, without transactional offsets): the store,
+ * OffsetCommit, OffsetFetch, OffsetDelete and offset expiration. Offsets change only by replaying
+ * OffsetCommit records: an operation returns the records and applies them in `complete(null)`.
+ */
+import { ErrorCode } from '../../common/errors.ts';
+import type { OffsetCommitRequest } from '../../protocol/messages/offset-commit-request.generated.ts';
+import type { OffsetCommitResponse } from '../../protocol/messages/offset-commit-response.generated.ts';
+import type { OffsetDeleteRequest } from '../../protocol/messages/offset-delete-request.generated.ts';
+import type { OffsetDeleteResponse } from '../../protocol/messages/offset-delete-response.generated.ts';
+import { ClassicGroup, CONSUMER_PROTOCOL_TYPE } from './group.ts';
+import type { RebalanceEngine } from './rebalance.ts';
+import type { GroupRecord, OffsetCommitValue } from './records.ts';
+import { appendErrorToCommitError, appendErrorToResponseError, immediate, type RequestContext, type Result } from './types.ts';
+
+export type CommittedOffset = OffsetCommitValue;
+
+/** group → topic → partition → committed offset, in insertion order. */
+export class OffsetStore {
+  readonly byGroup = new Map<string, Map<string, Map<number, CommittedOffset>>>();
+
+  get(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
+    return this.byGroup.get(groupId)?.get(topic)?.get(partition);
+  }
+
+  has(groupId: string, topic: string, partition: number): boolean {
+    return this.get(groupId, topic, partition) !== undefined;
+  }
+
+  hasOffsets(groupId: string): boolean {
+    return this.byGroup.has(groupId);
+  }
+
+  set(groupId: string, topic: string, partition: number, value: CommittedOffset): void {
+    let topics = this.byGroup.get(groupId);
+    if (!topics) this.byGroup.set(groupId, (topics = new Map()));
+    let partitions = topics.get(topic);
+    if (!partitions) topics.set(topic, (partitions = new Map()));
+    partitions.set(partition, value);
+  }
+
+  delete(groupId: string, topic: string, partition: number): void {
+    const topics = this.byGroup.get(groupId);
+    const partitions = topics?.get(topic);
+    if (!topics || !partitions) return;
+    partitions.delete(partition);
+    if (partitions.size === 0) topics.delete(topic);
+    if (topics.size === 0) this.byGroup.delete(groupId);
+  }
+
+  /** Tombstones for every offset of a group. */
+  tombstones(groupId: string): GroupRecord[] {
+    const out: GroupRecord[] = [];
+    for (const [topic, partitions] of this.byGroup.get(groupId) ?? []) {
+      for (const partition of partitions.keys()) out.push({ type: 'offset', groupId, topic, partition, value: null });
+    }
+    return out;
+  }
+}
+
+// ---------------------------------------------------------------- OffsetCommit
+
+export function offsetCommit(
+  e: RebalanceEngine,
+  store: OffsetStore,
+  apply: (r: GroupRecord) => void,
+  ctx: RequestContext,
+  req: OffsetCommitRequest,
+): Result<OffsetCommitResponse> {
+  const allWith = (errorCode: ErrorCode): OffsetCommitResponse => ({
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+  });
+  if (req.groupId === '') return immediate(allWith(ErrorCode.INVALID_GROUP_ID));
+  // OffsetCommit v0 has neither generation nor member id.
+  const generationId = ctx.apiVersion === 0 ? -1 : req.generationIdOrMemberEpoch;
+  let group = e.groups.get(req.groupId);
+  if (!group) {
+    if (generationId >= 0) {
+      // v9+: GROUP_ID_NOT_FOUND; older versions keep ILLEGAL_GENERATION.
+      return immediate(allWith(ctx.apiVersion >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION));
+    }
+    // A "simple" group: offsets stored by a consumer (or admin) that does not use membership.
+    group = new ClassicGroup(req.groupId, e.clock);
+    e.groups.set(req.groupId, group);
+  }
+  const error = validateOffsetCommit(group, req.memberId, req.groupInstanceId, generationId);
+  if (error !== ErrorCode.NONE) return immediate(allWith(error));
+  // A commit keeps a classic member's session alive in Stable and PreparingRebalance.
+  if ((group.is('Stable') || group.is('PreparingRebalance')) && group.hasMember(req.memberId)) {
+    e.rescheduleHeartbeat(group, group.member(req.memberId));
+  }
+
+  const now = e.clock.now();
+  const expireTimestamp = ctx.apiVersion >= 2 && ctx.apiVersion <= 4 && req.retentionTimeMs !== -1n ? now + Number(req.retentionTimeMs) : -1;
+  const records: GroupRecord[] = [];
+  const response: OffsetCommitResponse = { throttleTimeMs: 0, topics: [] };
+  for (const t of req.topics) {
+    const partitions = [];
+    for (const p of t.partitions) {
+      const metadata = p.committedMetadata ?? '';
+      if (metadata.length > e.config.offsetMetadataMaxBytes) {
+        partitions.push({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.OFFSET_METADATA_TOO_LARGE as number });
+        continue;
+      }
+      partitions.push({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE as number });
+      records.push({
+        type: 'offset',
+        groupId: req.groupId,
+        topic: t.name,
+        partition: p.partitionIndex,
+        value: {
+          offset: p.committedOffset,
+          leaderEpoch: ctx.apiVersion >= 6 ? p.committedLeaderEpoch : -1,
+          metadata,
+          commitTimestamp: ctx.apiVersion === 1 && p.commitTimestamp !== -1n ? Number(p.commitTimestamp) : now,
+          expireTimestamp,
+        },
+      });
+    }
+    response.topics.push({ name: t.name, partitions });
+  }
+  return {
+    records,
+    complete(err) {
+      if (err !== null && err !== ErrorCode.NONE) return allWith(appendErrorToCommitError(err));
+      for (const r of records) apply(r);
+      return response;
+    },
+  };
+}
+
+/** Kafka's ClassicGroup.validateOffsetCommit (non-transactional). */
+function validateOffsetCommit(group: ClassicGroup, memberId: string, instanceId: string | null, generationId: number): ErrorCode {
+  if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  // Generation -1 in an Empty group: an admin client or a consumer without group management.
+  if (generationId < 0 && group.is('Empty')) return ErrorCode.NONE;
+  if (generationId >= 0 || memberId !== '' || instanceId !== null) {
+    const memberError = group.validateMember(memberId, instanceId);
+    if (memberError !== ErrorCode.NONE) return memberError;
+    if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+  } else if (!group.is('Empty')) {
+    // Neither member nor generation: only accepted while the group is empty.
+    return ErrorCode.UNKNOWN_MEMBER_ID;
+  }
+  if (group.is('CompletingRebalance')) return ErrorCode.REBALANCE_IN_PROGRESS;
+  return ErrorCode.NONE;
+}
+
+// ---------------------------------------------------------------- OffsetFetch
+
+export interface FetchedPartition {
+  partitionIndex: number;
+  committedOffset: bigint;
+  committedLeaderEpoch: number;
+  metadata: string | null;
+  errorCode: number;
+}
+
+export interface FetchedTopic {
+  name: string;
+  partitions: FetchedPartition[];
+}
+
+/** The committed offsets of a group: all (`topics` null) or the named partitions (-1 when none). */
+export function fetchOffsets(
+  store: OffsetStore,
+  groupId: string,
+  topics: { name: string; partitionIndexes: number[] }[] | null,
+): FetchedTopic[] {
+  const found = (p: number, o: CommittedOffset): FetchedPartition => ({
+    partitionIndex: p,
+    committedOffset: o.offset,
+    committedLeaderEpoch: o.leaderEpoch,
+    metadata: o.metadata,
+    errorCode: ErrorCode.NONE,
+  });
+  if (topics === null) {
+    return [...(store.byGroup.get(groupId) ?? [])].map(([name, partitions]) => ({
+      name,
+      partitions: [...partitions].map(([p, o]) => found(p, o)),
+    }));
+  }
+  return topics.map((t) => ({
+    name: t.name,
+    partitions: t.partitionIndexes.map((p) => {
+      const o = store.get(groupId, t.name, p);
+      return o ? found(p, o) : { partitionIndex: p, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE };
+    }),
+  }));
+}
+
+// ---------------------------------------------------------------- OffsetDelete
+
+export function offsetDelete(
+  e: RebalanceEngine,
+  store: OffsetStore,
+  apply: (r: GroupRecord) => void,
+  req: OffsetDeleteRequest,
+): Result<OffsetDeleteResponse> {
+  const topLevel = (errorCode: ErrorCode): OffsetDeleteResponse => ({ errorCode, throttleTimeMs: 0, topics: [] });
+  if (req.groupId === '') return immediate(topLevel(ErrorCode.INVALID_GROUP_ID));
+  const group = e.groups.get(req.groupId);
+  if (!group || group.is('Dead')) return immediate(topLevel(ErrorCode.GROUP_ID_NOT_FOUND));
+  if (!group.is('Empty') && group.protocolType !== CONSUMER_PROTOCOL_TYPE) return immediate(topLevel(ErrorCode.NON_EMPTY_GROUP));
+  const records: GroupRecord[] = [];
+  const response: OffsetDeleteResponse = { errorCode: ErrorCode.NONE, throttleTimeMs: 0, topics: [] };
+  for (const t of req.topics) {
+    if (group.isSubscribedToTopic(t.name)) {
+      response.topics.push({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC })),
+      });
+      continue;
+    }
+    response.topics.push({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE })) });
+    for (const p of t.partitions) {
+      if (store.has(req.groupId, t.name, p.partitionIndex)) {
+        records.push({ type: 'offset', groupId: req.groupId, topic: t.name, partition: p.partitionIndex, value: null });
+      }
+    }
+  }
+  return {
+    records,
+    complete(err) {
+      if (err !== null && err !== ErrorCode.NONE) return topLevel(appendErrorToResponseError(err));
+      for (const r of records) apply(r);
+      return response;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- expiration
+
+/**
+ * Kafka's offset expiration condition for a classic group: the base timestamp an offset's age
+ * is measured from, or null when the group's offsets do not expire now.
+ *   - Empty group with a protocol type: since the group became Empty (else the commit time);
+ *   - Stable consumer group that knows its subscriptions: since the commit (for topics it no
+ *     longer subscribes to);
+ *   - simple group (no protocol type): since the commit.
+ */
+function expirationBase(group: ClassicGroup): ((o: CommittedOffset) => number) | null {
+  if (group.protocolType !== null) {
+    if (group.is('Empty')) return (o) => group.currentStateTimestamp ?? o.commitTimestamp;
+    if (group.protocolType === CONSUMER_PROTOCOL_TYPE && group.subscribedTopics !== null && group.is('Stable')) {
+      return (o) => o.commitTimestamp;
+    }
+    return null;
+  }
+  return (o) => o.commitTimestamp;
+}
+
+/**
+ * Expired offsets get tombstones; a group left Empty without offsets gets a group tombstone
+ * (Kafka's cleanupGroupMetadata). Returns the records and the groups to delete.
+ */
+export function expiredOffsetRecords(e: RebalanceEngine, store: OffsetStore, now: number): { records: GroupRecord[]; deadGroups: string[] } {
+  const records: GroupRecord[] = [];
+  const deadGroups: string[] = [];
+  for (const group of e.groups.values()) {
+    let allExpired = true;
+    const topics = store.byGroup.get(group.groupId);
+    if (topics) {
+      const base = expirationBase(group);
+      if (base === null) continue;
+      for (const [topic, partitions] of topics) {
+        if (group.isSubscribedToTopic(topic)) {
+          allExpired = false;
+          continue;
+        }
+        for (const [partition, o] of partitions) {
+          const expired = o.expireTimestamp !== -1 ? now >= o.expireTimestamp : now - base(o) >= e.config.offsetsRetentionMs;
+          if (expired) records.push({ type: 'offset', groupId: group.groupId, topic, partition, value: null });
+          else allExpired = false;
+        }
+      }
+    }
+    if (allExpired && group.is('Empty')) {
+      records.push({ type: 'group', groupId: group.groupId, value: null });
+      deadGroups.push(group.groupId);
+    }
+  }
+  return { records, deadGroups };
+}
