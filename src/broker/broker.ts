@@ -150,7 +150,12 @@ async function open(
     bootstrap: `${server.host}:${server.port}`,
     dataDir: config.dataDir,
     broker,
-    startup: { ...recovered, failedPartitions: recovered.failed, readyMs: performance.now() - started },
+    startup: {
+      topics: recovered.topics,
+      partitions: recovered.partitions,
+      failedPartitions: recovered.failed,
+      readyMs: performance.now() - started,
+    },
     close() {
       closed ??= (async () => {
         broker.closing = true;
