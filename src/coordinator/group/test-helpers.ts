@@ -114,6 +114,13 @@ export class Harness {
     return this.run(this.coordinator.heartbeat(this.ctx(4), { groupId, memberId, generationId, groupInstanceId })).errorCode;
   }
 
+  /** Advances the clock in 1 s steps until `p` is answered (at most `maxMs`). */
+  settle<T>(p: Pending<T>, maxMs = 600_000): T {
+    for (let t = 0; p.response === undefined && t < maxMs; t += 1000) this.clock.advance(1000);
+    if (p.response === undefined) throw new Error('not answered');
+    return p.response;
+  }
+
   /** Dynamic member joins a fresh or existing group (v4+ two-step join) and returns its id. */
   memberId(groupId: string, clientId = 'client'): string {
     const first = this.join(groupId, '', { clientId });
@@ -128,7 +135,7 @@ export class Harness {
   stableGroup(groupId: string, n: number, topics = ['t']): { ids: string[]; generation: number; leader: string } {
     const ids = Array.from({ length: n }, (_, i) => this.memberId(groupId, `c${i}`));
     const joins = ids.map((id, i) => this.join(groupId, id, { clientId: `c${i}`, topics }));
-    this.clock.advance(this.coordinator.config.initialRebalanceDelayMs);
+    this.settle(joins[0]!);
     const generation = joins[0]!.response!.generationId;
     const leader = joins[0]!.response!.leader;
     const syncs = ids.filter((id) => id !== leader).map((id) => this.sync(groupId, id, generation));
