@@ -8,7 +8,7 @@ const E = ErrorCode;
 
 function commit(
   h: Harness,
-  fields: Partial<OffsetCommitRequest> & { version?: number; parts?: [string, number, bigint, string | null?, number?][] },
+  fields: Partial<OffsetCommitRequest> & { version?: number; parts?: [string, number, bigint, (string | null)?, number?][] },
 ) {
   const req: OffsetCommitRequest = {
     groupId: 'g',
