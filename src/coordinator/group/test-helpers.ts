@@ -32,6 +32,8 @@ export class Harness {
   readonly log: GroupRecord[] = [];
   /** When set, the next appends fail with this error. */
   failAppends: ErrorCode | null = null;
+  /** Fields every JoinGroup of this harness starts from. */
+  joinDefaults: Partial<JoinGroupRequest> = {};
   readonly coordinator: GroupCoordinator;
   #uuid = 0;
 
@@ -70,6 +72,7 @@ export class Harness {
       protocolType: 'consumer',
       protocols: [{ name: 'range', metadata: subscription(opts.topics ?? ['t']) }],
       reason: null,
+      ...this.joinDefaults,
       ...opts,
     };
     this.run(
