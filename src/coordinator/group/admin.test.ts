@@ -8,7 +8,8 @@ const E = ErrorCode;
 test('DescribeGroups: unknown → Dead without error; Stable shows protocol, metadata and assignments', () => {
   const h = new Harness();
   const s = h.stableGroup('g', 2, ['t']);
-  const [unknown, g] = h.coordinator.describeGroups(['nope', 'g']) as [any, any];
+  const [unknown, g, empty] = h.coordinator.describeGroups(['nope', 'g', '']) as [any, any, any];
+  assert.deepEqual([empty.errorCode, empty.groupState], [E.NONE, 'Dead']); // '' is accepted, as in Kafka
   assert.deepEqual(
     { errorCode: unknown.errorCode, groupState: unknown.groupState, protocolType: unknown.protocolType, protocolData: unknown.protocolData, members: unknown.members },
     { errorCode: E.NONE, groupState: 'Dead', protocolType: '', protocolData: '', members: [] },
@@ -45,7 +46,7 @@ test('ListGroups with state and type filters (case-insensitive)', () => {
   assert.deepEqual(listed, { groupId: 'stable', protocolType: 'consumer', groupState: 'Stable', groupType: 'classic' });
 });
 
-test('DeleteGroups: GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, INVALID_GROUP_ID; Empty groups go with their offsets', () => {
+test('DeleteGroups: GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP; Empty groups go with their offsets', () => {
   const h = new Harness();
   h.stableGroup('busy', 1);
   h.run(h.coordinator.offsetCommit(h.ctx(8), {
@@ -59,7 +60,7 @@ test('DeleteGroups: GROUP_ID_NOT_FOUND, NON_EMPTY_GROUP, INVALID_GROUP_ID; Empty
     ['busy', E.NON_EMPTY_GROUP],
     ['idle', E.NONE],
     ['idle', E.GROUP_ID_NOT_FOUND],
-    ['', E.INVALID_GROUP_ID],
+    ['', E.GROUP_ID_NOT_FOUND],
   ]);
   assert.deepEqual(h.log.slice(before), [
     { type: 'offset', groupId: 'idle', topic: 't', partition: 0, value: null },

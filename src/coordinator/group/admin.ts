@@ -27,7 +27,6 @@ export function describeGroups(e: RebalanceEngine, groupIds: string[]): Describe
       members: [],
       authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
     };
-    if (groupId === '') return { ...base, errorCode: ErrorCode.INVALID_GROUP_ID, groupState: '' };
     const group = e.groups.get(groupId);
     if (!group) return base;
     const stable = group.is('Stable');
@@ -82,8 +81,7 @@ export function deleteGroups(
   for (const groupId of groupIds) {
     const group = e.groups.get(groupId);
     let errorCode: ErrorCode = ErrorCode.NONE;
-    if (groupId === '') errorCode = ErrorCode.INVALID_GROUP_ID;
-    else if (!group || group.is('Dead') || deleted.has(groupId)) errorCode = ErrorCode.GROUP_ID_NOT_FOUND;
+    if (!group || group.is('Dead') || deleted.has(groupId)) errorCode = ErrorCode.GROUP_ID_NOT_FOUND;
     else if (!group.is('Empty')) errorCode = ErrorCode.NON_EMPTY_GROUP;
     else {
       records.push(...store.tombstones(groupId), { type: 'group', groupId, value: null });

@@ -152,13 +152,9 @@ export class GroupCoordinator {
         throttleTimeMs: 0,
         topics: [],
         errorCode: ErrorCode.NONE,
-        groups: req.groups.map((g) => {
-          if (g.groupId === '') return { groupId: g.groupId, topics: [], errorCode: ErrorCode.INVALID_GROUP_ID };
-          return { groupId: g.groupId, topics: this.fetchOffsets(g.groupId, g.topics), errorCode: ErrorCode.NONE };
-        }),
+        groups: req.groups.map((g) => ({ groupId: g.groupId, topics: this.fetchOffsets(g.groupId, g.topics), errorCode: ErrorCode.NONE })),
       };
     }
-    if (req.groupId === '') return { throttleTimeMs: 0, topics: [], errorCode: ErrorCode.INVALID_GROUP_ID, groups: [] };
     const topics = ctx.apiVersion < 2 ? (req.topics ?? []) : req.topics;
     return { throttleTimeMs: 0, topics: this.fetchOffsets(req.groupId, topics), errorCode: ErrorCode.NONE, groups: [] };
   }

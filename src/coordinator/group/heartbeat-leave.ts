@@ -4,7 +4,7 @@ import type { HeartbeatRequest } from '../../protocol/messages/heartbeat-request
 import type { HeartbeatResponse } from '../../protocol/messages/heartbeat-response.generated.ts';
 import type { LeaveGroupRequest, MemberIdentity } from '../../protocol/messages/leave-group-request.generated.ts';
 import type { LeaveGroupResponse, MemberResponse } from '../../protocol/messages/leave-group-response.generated.ts';
-import { combine, type RebalanceEngine } from './rebalance.ts';
+import type { RebalanceEngine } from './rebalance.ts';
 import { UNKNOWN_MEMBER_ID, immediate, type Result } from './types.ts';
 
 function heartbeatResponse(errorCode: ErrorCode): HeartbeatResponse {
@@ -48,7 +48,7 @@ export function leaveGroup(e: RebalanceEngine, req: LeaveGroupRequest, apiVersio
   if (!group) return immediate(response(ErrorCode.UNKNOWN_MEMBER_ID, []));
   if (group.is('Dead')) return immediate(response(ErrorCode.COORDINATOR_NOT_AVAILABLE, []));
 
-  const results: Result<void>[] = [];
+  let result: Result<void> | null = null;
   const out: MemberResponse[] = [];
   for (const m of identities) {
     const answer = (errorCode: ErrorCode) => out.push({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode });
@@ -62,8 +62,8 @@ export function leaveGroup(e: RebalanceEngine, req: LeaveGroupRequest, apiVersio
         answer(ErrorCode.NONE);
       }
     } else if (group.isPendingMember(m.memberId)) {
+      group.remove(m.memberId);
       e.cancelHeartbeat(group, m.memberId);
-      results.push(e.removePendingMemberAndUpdateGroup(group, m.memberId));
       answer(ErrorCode.NONE);
     } else {
       const error = group.validateMember(m.memberId, m.groupInstanceId);
@@ -72,10 +72,11 @@ export function leaveGroup(e: RebalanceEngine, req: LeaveGroupRequest, apiVersio
     }
   }
   if (out.some((r) => r.errorCode === ErrorCode.NONE)) {
-    if (group.is('Stable') || group.is('CompletingRebalance')) results.push(e.maybePrepareRebalanceOrCompleteJoin(group));
-    else if (group.is('PreparingRebalance')) results.push(e.maybeCompleteJoinPhase(group));
+    if (group.is('Stable') || group.is('CompletingRebalance')) result = e.maybePrepareRebalanceOrCompleteJoin(group);
+    else if (group.is('PreparingRebalance')) result = e.maybeCompleteJoinPhase(group);
   }
-  const combined = combine(results);
   const res = response(ErrorCode.NONE, out);
-  return { records: combined.records, complete: (err) => (combined.complete(err), res) };
+  const inner = result;
+  if (!inner) return immediate(res);
+  return { records: inner.records, complete: (err) => (inner.complete(err), res) };
 }

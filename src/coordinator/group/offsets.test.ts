@@ -85,7 +85,9 @@ test('group commits: generation and member checks', () => {
   // A simple commit into a non-empty group.
   assert.deepEqual(commit(h, { parts: [['t', 0, 5n]] }), [E.UNKNOWN_MEMBER_ID]);
   assert.deepEqual(commit(h, { generationIdOrMemberEpoch: -1, memberId: s.leader, parts: [['t', 0, 5n]] }), [E.ILLEGAL_GENERATION]);
-  assert.deepEqual(commit(h, { groupId: '', parts: [['t', 0, 5n]] }), [E.INVALID_GROUP_ID]);
+  // The empty group id is a group like any other for offsets (Kafka keeps it for compatibility).
+  assert.deepEqual(commit(h, { groupId: '', parts: [['t', 0, 5n]] }), [E.NONE]);
+  assert.equal(fetchAll(h, '').topics[0]!.partitions[0]!.committedOffset, 5n);
   // Unknown group with a generation: ILLEGAL_GENERATION before v9, GROUP_ID_NOT_FOUND from v9.
   assert.deepEqual(commit(h, { groupId: 'x', generationIdOrMemberEpoch: 1, memberId: 'm', parts: [['t', 0, 1n]] }), [E.ILLEGAL_GENERATION]);
   assert.deepEqual(commit(h, { version: 9, groupId: 'x', generationIdOrMemberEpoch: 1, memberId: 'm', parts: [['t', 0, 1n]] }), [E.GROUP_ID_NOT_FOUND]);

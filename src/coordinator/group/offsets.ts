@@ -13,6 +13,9 @@ import type { RebalanceEngine } from './rebalance.ts';
 import type { GroupRecord, OffsetCommitValue } from './records.ts';
 import { appendErrorToCommitError, appendErrorToResponseError, immediate, type RequestContext, type Result } from './types.ts';
 
+// Kafka accepts the empty group id for OffsetCommit, OffsetFetch, DescribeGroups and
+// DeleteGroups (backwards compatibility); only OffsetDelete and the membership APIs refuse it.
+
 export type CommittedOffset = OffsetCommitValue;
 
 /** group → topic → partition → committed offset, in insertion order. */
@@ -71,7 +74,6 @@ export function offsetCommit(
     throttleTimeMs: 0,
     topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
   });
-  if (req.groupId === '') return immediate(allWith(ErrorCode.INVALID_GROUP_ID));
   // OffsetCommit v0 has neither generation nor member id.
   const generationId = ctx.apiVersion === 0 ? -1 : req.generationIdOrMemberEpoch;
   let group = e.groups.get(req.groupId);

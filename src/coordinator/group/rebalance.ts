@@ -104,9 +104,11 @@ export class RebalanceEngine {
     return EMPTY_RESULT;
   }
 
+  /** A pending member (told MEMBER_ID_REQUIRED) expired: it no longer holds the join phase. */
   removePendingMemberAndUpdateGroup(group: ClassicGroup, memberId: string): Result<void> {
     group.remove(memberId);
-    return this.maybeCompleteJoinPhase(group);
+    if (group.is('PreparingRebalance') && group.hasAllMembersJoined()) return this.completeJoin(group);
+    return EMPTY_RESULT;
   }
 
   /** Removes a member that asked to leave (LeaveGroup); no rebalance decision here. */
@@ -230,6 +232,7 @@ export class RebalanceEngine {
     const group = this.groups.get(groupId);
     if (!group || group.generationId !== generationId) return EMPTY_RESULT;
     if (!group.is('CompletingRebalance') && !group.is('Stable')) return EMPTY_RESULT;
+    if (group.pendingSyncMembers.size === 0) return EMPTY_RESULT;
     for (const memberId of [...group.pendingSyncMembers]) {
       group.remove(memberId);
       this.cancelHeartbeat(group, memberId);
@@ -280,20 +283,4 @@ export function joinKey(groupId: string): string {
 
 export function syncKey(groupId: string): string {
   return `sync\u0000${groupId}`;
-}
-
-/** Runs results one after the other as one: records concatenated, completions in order. */
-export function combine(results: Result<void>[]): Result<void> {
-  const nonEmpty = results.filter((r) => r.records.length > 0);
-  if (nonEmpty.length === 0) {
-    for (const r of results) r.complete(null);
-    return EMPTY_RESULT;
-  }
-  for (const r of results) if (r.records.length === 0) r.complete(null);
-  return appended(
-    nonEmpty.flatMap((r) => [...r.records]),
-    (err) => {
-      for (const r of nonEmpty) r.complete(err);
-    },
-  );
 }
