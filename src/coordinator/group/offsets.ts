@@ -11,7 +11,7 @@ import type { OffsetDeleteResponse } from '../../protocol/messages/offset-delete
 import { ClassicGroup, CONSUMER_PROTOCOL_TYPE } from './group.ts';
 import type { RebalanceEngine } from './rebalance.ts';
 import type { GroupRecord, OffsetCommitValue } from './records.ts';
-import { appendErrorToCommitError, appendErrorToResponseError, immediate, type RequestContext, type Result } from './types.ts';
+import { appendErrorToResponseError, immediate, type RequestContext, type Result } from './types.ts';
 
 // Kafka accepts the empty group id for OffsetCommit, OffsetFetch, DescribeGroups and
 // DeleteGroups (backwards compatibility); only OffsetDelete and the membership APIs refuse it.
@@ -125,7 +125,7 @@ export function offsetCommit(
   return {
     records,
     complete(err) {
-      if (err !== null && err !== ErrorCode.NONE) return allWith(appendErrorToCommitError(err));
+      if (err !== null && err !== ErrorCode.NONE) return allWith(appendErrorToResponseError(err));
       for (const r of records) apply(r);
       return response;
     },

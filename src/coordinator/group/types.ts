@@ -68,37 +68,24 @@ export type ClassicGroupState = (typeof CLASSIC_GROUP_STATES)[number];
 export const UNKNOWN_MEMBER_ID = '';
 
 /**
- * Kafka's appendGroupMetadataErrorToResponseError: the error a client sees when the records of
- * a group operation could not be appended.
+ * The error a client sees when the records of an operation could not be appended (Kafka 4's
+ * appendGroupMetadataErrorToResponseError and CoordinatorOperationExceptionHelper, which agree).
  */
 export function appendErrorToResponseError(e: ErrorCode): ErrorCode {
   switch (e) {
     case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
     case ErrorCode.NOT_ENOUGH_REPLICAS:
-    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
     case ErrorCode.REQUEST_TIMED_OUT:
       return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     case ErrorCode.NOT_LEADER_OR_FOLLOWER:
     case ErrorCode.KAFKA_STORAGE_ERROR:
       return ErrorCode.NOT_COORDINATOR;
-    case ErrorCode.UNKNOWN_SERVER_ERROR:
+    case ErrorCode.MESSAGE_TOO_LARGE:
     case ErrorCode.RECORD_LIST_TOO_LARGE:
     case ErrorCode.INVALID_FETCH_SIZE:
       return ErrorCode.UNKNOWN_SERVER_ERROR;
     default:
       return e;
-  }
-}
-
-/** The same mapping for offset commits (Kafka's GroupCoordinatorService.normalizeException). */
-export function appendErrorToCommitError(e: ErrorCode): ErrorCode {
-  switch (e) {
-    case ErrorCode.MESSAGE_TOO_LARGE:
-    case ErrorCode.RECORD_LIST_TOO_LARGE:
-    case ErrorCode.INVALID_FETCH_SIZE:
-      return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
-    default:
-      return appendErrorToResponseError(e);
   }
 }
 
