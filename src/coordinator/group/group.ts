@@ -314,8 +314,10 @@ export class ClassicGroup {
     return all;
   }
 
+  /** Unknown subscriptions of a consumer-protocol group count as subscribed to everything. */
   isSubscribedToTopic(topic: string): boolean {
-    return this.subscribedTopics?.has(topic) ?? false;
+    if (this.subscribedTopics === null) return this.protocolType === CONSUMER_PROTOCOL_TYPE;
+    return this.subscribedTopics.has(topic);
   }
 
   /** The members as the leader sees them in its JoinGroup response. */

@@ -200,3 +200,15 @@ test('an explicit retention (OffsetCommit v2-4) writes OffsetCommitValue v1 and 
   h.clock.advance(600_000); // the next expiration check
   assert.deepEqual(fetchAll(h).topics, []);
 });
+
+test('OffsetDelete: a consumer group whose subscriptions cannot be parsed counts as subscribed to every topic', () => {
+  const h = new Harness();
+  h.run(h.coordinator.offsetCommit(h.ctx(8), {
+    groupId: 'g', generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null, retentionTimeMs: -1n,
+    topics: [{ name: 'x', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: '' }] }],
+  }));
+  const j = h.join('g', '', { version: 3, protocols: [{ name: 'range', metadata: Buffer.from([0xff]) }] });
+  h.settle(j);
+  const res = h.run(h.coordinator.offsetDelete(h.ctx(0), { groupId: 'g', topics: [{ name: 'x', partitions: [{ partitionIndex: 0 }] }] }));
+  assert.equal(res.topics[0]!.partitions[0]!.errorCode, E.GROUP_SUBSCRIBED_TO_TOPIC);
+});
