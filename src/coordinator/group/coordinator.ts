@@ -161,7 +161,9 @@ export class GroupCoordinator {
 
   /** Committed offsets of a group: all (`topics` null) or the named partitions (-1 if none). */
   fetchOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null): FetchedTopic[] {
-    return fetchOffsets(this.#offsets, groupId, topics);
+    // A Dead group (being deleted) reads as unknown, as Kafka's validateOffsetFetch.
+    const store = this.#engine.groups.get(groupId)?.is('Dead') ? new OffsetStore() : this.#offsets;
+    return fetchOffsets(store, groupId, topics);
   }
 
   offsetDelete(ctx: RequestContext, req: OffsetDeleteRequest): Result<OffsetDeleteResponse> {

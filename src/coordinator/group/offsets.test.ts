@@ -212,3 +212,13 @@ test('OffsetDelete: a consumer group whose subscriptions cannot be parsed counts
   const res = h.run(h.coordinator.offsetDelete(h.ctx(0), { groupId: 'g', topics: [{ name: 'x', partitions: [{ partitionIndex: 0 }] }] }));
   assert.equal(res.topics[0]!.partitions[0]!.errorCode, E.GROUP_SUBSCRIBED_TO_TOPIC);
 });
+
+test('a failed simple commit leaves no group behind', () => {
+  const h = new Harness();
+  h.failAppends = E.NOT_LEADER_OR_FOLLOWER;
+  assert.deepEqual(commit(h, { parts: [['t', 0, 1n]] }), [E.NOT_COORDINATOR]);
+  assert.equal(h.coordinator.groupState('g'), null);
+  h.failAppends = null;
+  assert.deepEqual(commit(h, { parts: [['t', 0, 1n]] }), [E.NONE]);
+  assert.equal(h.coordinator.groupState('g'), 'Empty');
+});

@@ -8,7 +8,7 @@ import type { OffsetCommitRequest } from '../../protocol/messages/offset-commit-
 import type { OffsetCommitResponse } from '../../protocol/messages/offset-commit-response.generated.ts';
 import type { OffsetDeleteRequest } from '../../protocol/messages/offset-delete-request.generated.ts';
 import type { OffsetDeleteResponse } from '../../protocol/messages/offset-delete-response.generated.ts';
-import { ClassicGroup, CONSUMER_PROTOCOL_TYPE } from './group.ts';
+import { type ClassicGroup, CONSUMER_PROTOCOL_TYPE } from './group.ts';
 import type { RebalanceEngine } from './rebalance.ts';
 import type { GroupRecord, OffsetCommitValue } from './records.ts';
 import { appendErrorToResponseError, immediate, type RequestContext, type Result } from './types.ts';
@@ -76,21 +76,21 @@ export function offsetCommit(
   });
   // OffsetCommit v0 has neither generation nor member id.
   const generationId = ctx.apiVersion === 0 ? -1 : req.generationIdOrMemberEpoch;
-  let group = e.groups.get(req.groupId);
+  const group = e.groups.get(req.groupId);
   if (!group) {
     if (generationId >= 0) {
       // v9+: GROUP_ID_NOT_FOUND; older versions keep ILLEGAL_GENERATION.
       return immediate(allWith(ctx.apiVersion >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION));
     }
-    // A "simple" group: offsets stored by a consumer (or admin) that does not use membership.
-    group = new ClassicGroup(req.groupId, e.clock);
-    e.groups.set(req.groupId, group);
-  }
-  const error = validateOffsetCommit(group, req.memberId, req.groupInstanceId, generationId);
-  if (error !== ErrorCode.NONE) return immediate(allWith(error));
-  // A commit keeps a classic member's session alive in Stable and PreparingRebalance.
-  if ((group.is('Stable') || group.is('PreparingRebalance')) && group.hasMember(req.memberId)) {
-    e.rescheduleHeartbeat(group, group.member(req.memberId));
+    // Otherwise a "simple" group (offsets of a consumer or admin that does not use membership):
+    // replaying the first offset record creates it, so a failed append leaves nothing behind.
+  } else {
+    const error = validateOffsetCommit(group, req.memberId, req.groupInstanceId, generationId);
+    if (error !== ErrorCode.NONE) return immediate(allWith(error));
+    // A commit keeps a classic member's session alive in Stable and PreparingRebalance.
+    if ((group.is('Stable') || group.is('PreparingRebalance')) && group.hasMember(req.memberId)) {
+      e.rescheduleHeartbeat(group, group.member(req.memberId));
+    }
   }
 
   const now = e.clock.now();
