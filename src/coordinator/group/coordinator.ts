@@ -46,6 +46,15 @@ import {
   type Result,
 } from './types.ts';
 
+function once<R>(respond: Respond<R>): Respond<R> {
+  let done = false;
+  return (res) => {
+    if (done) return;
+    done = true;
+    respond(res);
+  };
+}
+
 export interface GroupCoordinatorOptions {
   clock: Clock;
   config?: Partial<GroupCoordinatorConfig>;
@@ -100,8 +109,11 @@ export class GroupCoordinator {
    * `ctx.apiVersion` (protocolName is '' instead of null below v7).
    */
   joinGroup(ctx: RequestContext, req: JoinGroupRequest, respond: Respond<JoinGroupResponse>): Result<void> {
-    const answer: Respond<JoinGroupResponse> = (res) =>
-      respond(ctx.apiVersion < 7 && res.protocolName === null ? { ...res, protocolName: '' } : res);
+    // The first answer wins (as a Java CompletableFuture): e.g. MEMBER_ID_REQUIRED is not
+    // followed by an error if the new group's record then fails to append.
+    const answer = once<JoinGroupResponse>((res) =>
+      respond(ctx.apiVersion < 7 && res.protocolName === null ? { ...res, protocolName: '' } : res),
+    );
     if (req.groupId === '') {
       answer(joinError(ErrorCode.INVALID_GROUP_ID, req.memberId));
       return EMPTY_RESULT;
@@ -120,7 +132,7 @@ export class GroupCoordinator {
       respond(syncError(ErrorCode.INVALID_GROUP_ID));
       return EMPTY_RESULT;
     }
-    return syncGroup(this.#engine, req, respond);
+    return syncGroup(this.#engine, req, once(respond));
   }
 
   heartbeat(ctx: RequestContext, req: HeartbeatRequest): Result<HeartbeatResponse> {

@@ -233,3 +233,19 @@ test('a member in an Empty group with a member id: UNKNOWN_MEMBER_ID', () => {
   assert.equal(h.coordinator.groupState('g'), 'Empty');
   assert.equal(h.join('g', s.leader).response!.errorCode, E.UNKNOWN_MEMBER_ID);
 });
+
+test('a new group whose record fails to append is gone; each continuation is called once', () => {
+  const h = new Harness();
+  h.failAppends = E.NOT_LEADER_OR_FOLLOWER;
+  const r = h.join('g', '', { clientId: 'x' });
+  assert.equal(r.calls, 1);
+  assert.equal(r.response!.errorCode, E.MEMBER_ID_REQUIRED); // answered first; the failure is not sent twice
+  assert.equal(h.coordinator.groupState('g'), null);
+  const parked = h.join('g2', '', { version: 3 });
+  assert.equal(parked.calls, 1);
+  assert.equal(parked.response!.errorCode, E.NOT_COORDINATOR);
+  assert.equal(h.coordinator.groupState('g2'), null);
+  h.failAppends = null;
+  h.clock.advance(10_000); // no timers left behind
+  assert.equal(parked.calls, 1);
+});

@@ -54,11 +54,18 @@ export function joinGroup(
   }
 
   if (isNewGroup && result.records.length === 0) {
-    // Make the new group durable (Kafka appends an empty GroupMetadata record).
+    // Make the new group durable (Kafka appends an empty GroupMetadata record). If that fails,
+    // Kafka reverts to before the group existed: the group goes, and who waits in it is told.
     const g = group;
     result.complete(null);
     return appended([e.groupRecord(g, new Map())], (err) => {
-      if (err !== null && err !== ErrorCode.NONE) respond(joinError(appendErrorToResponseError(err), UNKNOWN_MEMBER_ID));
+      if (err === null || err === ErrorCode.NONE) return;
+      const error = joinError(appendErrorToResponseError(err), UNKNOWN_MEMBER_ID);
+      respond(error);
+      if (e.groups.get(g.groupId) !== g || !g.is('Empty') && !g.is('PreparingRebalance')) return;
+      for (const m of g.members.values()) g.completeJoin(m, error);
+      e.cancelGroupTimers(g.groupId);
+      e.groups.delete(g.groupId);
     });
   }
   return result;
