@@ -222,3 +222,29 @@ test('a failed simple commit leaves no group behind', () => {
   assert.deepEqual(commit(h, { parts: [['t', 0, 1n]] }), [E.NONE]);
   assert.equal(h.coordinator.groupState('g'), 'Empty');
 });
+
+test('OffsetFetch shapes: v2-7 null topics = all; v8+ several groups, each all or specific', () => {
+  const h = new Harness();
+  commit(h, { groupId: 'a', parts: [['t', 0, 1n]] });
+  commit(h, { groupId: 'b', parts: [['u', 2, 7n, 'x']] });
+  const v2 = h.coordinator.offsetFetch(h.ctx(2), { groupId: 'a', topics: null, requireStable: false, groups: [] });
+  assert.deepEqual(v2.topics.map((t) => [t.name, t.partitions.map((p) => p.committedOffset)]), [['t', [1n]]]);
+  assert.deepEqual(v2.groups, []);
+  const v9 = h.coordinator.offsetFetch(h.ctx(9), {
+    groupId: '', topics: null, requireStable: true,
+    groups: [
+      { groupId: 'a', memberId: null, memberEpoch: -1, topics: null },
+      { groupId: 'b', memberId: null, memberEpoch: -1, topics: [{ name: 'u', partitionIndexes: [2, 3] }] },
+      { groupId: 'c', memberId: null, memberEpoch: -1, topics: null },
+    ],
+  });
+  assert.deepEqual(v9.topics, []);
+  assert.deepEqual(
+    v9.groups.map((g) => [g.groupId, g.errorCode, g.topics.map((t) => [t.name, t.partitions.map((p) => [p.partitionIndex, p.committedOffset, p.metadata])])]),
+    [
+      ['a', 0, [['t', [[0, 1n, '']]]]],
+      ['b', 0, [['u', [[2, 7n, 'x'], [3, -1n, '']]]]],
+      ['c', 0, []],
+    ],
+  );
+});
