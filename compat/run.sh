@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Tributary compat suite: real librdkafka clients (kcat, python confluent-kafka) against a broker.
+# Tributary compat suite: real Kafka clients (kcat and python confluent-kafka on librdkafka, the
+# Apache Kafka Java client, franz-go) against a broker.
 #
 #   bash compat/run.sh                 # in-process Tributary (src/index.ts startBroker)
 #   BOOTSTRAP_SERVERS=127.0.0.1:19092 bash compat/run.sh     # an external broker
@@ -7,7 +8,9 @@
 #   bash compat/run.sh [--real-kafka] compat/tests/bulk.test.ts   # selected files
 #
 # Installs what it needs, idempotently and quietly: kcat (Debian package), a venv at
-# compat/.venv with confluent-kafka from PyPI, node_modules (npm ci) if missing.
+# compat/.venv with confluent-kafka from PyPI, the Java harness (mvn, Maven Central; one build per
+# kafka-clients version in COMPAT_JAVA_CLIENTS, default 4.4.0,3.9.2), the franz-go harness
+# (go build, Go module proxy), node_modules (npm ci) if missing. Builds are cached by their sources.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -67,13 +70,42 @@ fi
 "${COMPAT_PYTHON:-$VENV/bin/python}" -c 'import confluent_kafka as c; v = c.version(); print("[compat] confluent-kafka", v[0] if isinstance(v, tuple) else v, "librdkafka", c.libversion()[0])'
 echo "[compat] $("${KCAT:-kcat}" -V 2>&1 | grep -m1 '^Version' || true)"
 
-# 3. node (Node 24 from node_modules: type stripping)
+# 3. the Java client harness (compat/java: mvn, one build per kafka-clients version) and the
+#    franz-go harness (compat/go: go build). Both cached by a hash of their sources, so a warm run
+#    costs milliseconds. A failed build does not stop the run: java.test.ts / franz-go.test.ts
+#    then fail with the build log (they call the same build scripts).
+wanted() { # is a test file matching $1 among the selected ones?
+  local f
+  for f in "${FILES[@]}"; do [[ "$f" == *'*'* || "$f" == *"$1"* ]] && return 0; done
+  return 1
+}
+if wanted java.test || wanted franz-go.test; then
+  if ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then
+    log "installing a JDK and Maven (apt)"
+    apt_install default-jdk-headless maven || true
+  fi
+  JAVA_CLIENTS="${COMPAT_JAVA_CLIENTS:-4.4.0,3.9.2}"
+  if bash compat/java/build.sh ${JAVA_CLIENTS//,/ }; then
+    log "java harness: kafka-clients ${JAVA_CLIENTS//,/, } ($(java -version 2>&1 | head -1))"
+  else
+    log "java harness build FAILED: the java tests will fail"
+  fi
+  if ! command -v go >/dev/null; then
+    log "go not found: the franz-go tests will fail (Go >= 1.26 needed)"
+  elif bash compat/go/build.sh; then
+    log "franz-go harness: franz-go $(sed -n 's:^\s*github.com/twmb/franz-go \(v[^ ]*\).*:\1:p' compat/go/go.mod) ($(go version | cut -d' ' -f3))"
+  else
+    log "franz-go harness build FAILED: the franz-go tests will fail"
+  fi
+fi
+
+# 4. node (Node 24 from node_modules: type stripping)
 if [[ ! -x node_modules/.bin/node ]]; then
   log "node_modules missing: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# 4. optionally a real Apache Kafka (plus one with auto-creation disabled). Ports: COMPAT_KAFKA_PORT
+# 5. optionally a real Apache Kafka (plus one with auto-creation disabled). Ports: COMPAT_KAFKA_PORT
 #    (default 19092; the second broker is PORT+2, controllers PORT+1 and PORT+3), moved up in steps
 #    of 10 while taken. Only brokers this run started are stopped at exit.
 if [[ $REAL_KAFKA -eq 1 ]]; then
@@ -101,7 +133,7 @@ else
   log "broker: in-process Tributary (src/index.ts)"
 fi
 
-# 5. the tests; a hard stop so nothing hangs forever (each process and test has its own timeout)
+# 6. the tests; a hard stop so nothing hangs forever (each process and test has its own timeout)
 status=0
 timeout --kill-after=30 "${COMPAT_TIMEOUT:-900}" \
   node_modules/.bin/node --test --test-concurrency=2 --test-timeout=300000 "${FILES[@]}" || status=$?

@@ -1,0 +1,125 @@
+/**
+ * TypeScript side of the JVM and Go client harnesses (compat/java, compat/go): both are CLIs
+ * `<harness> BOOTSTRAP SCENARIO TOPIC [option=value ...]` with the same stdin record format and
+ * the same JSON-lines output, so one wrapper (`CliClient`) drives either; `javaClient(version)`
+ * and `franzGoClient()` (compat/go/client.ts) build the harness if needed (cached) and return one.
+ */
+import { join } from 'node:path';
+import { REPO_ROOT } from '../broker.ts';
+import { run, type Rec } from '../harness.ts';
+
+export type Line = Record<string, any>;
+
+export interface ProduceResult {
+  /** one per input record, in input order: {i, p, o, ts} or {i, error, code, message} */
+  deliveries: Line[];
+  done: Line;
+}
+
+export interface ConsumeResult {
+  /** records sorted by (partition, offset) */
+  recs: Rec[];
+  /** lines that are not records (offsets_for_times, start_offsets, fetch errors) */
+  info: Line[];
+  done: Line;
+}
+
+const b64 = (b: Buffer | null | undefined): string => (b === null || b === undefined ? '-' : b.toString('base64'));
+const unb64 = (s: string | null): Buffer | null => (s === null ? null : Buffer.from(s, 'base64'));
+
+/** The harnesses' stdin format: `PARTITION TIMESTAMP KEY VALUE [HNAME:HVALUE ...]`, '-' = unset/null. */
+export function encodeRecords(recs: Rec[]): string {
+  return recs.map((r) => [
+    r.partition ?? '-', r.timestamp ?? '-', b64(r.key), b64(r.value),
+    ...r.headers.map(([n, v]) => `${b64(Buffer.from(n))}:${b64(v)}`),
+  ].join(' ')).join('\n') + '\n';
+}
+
+export class CliClient {
+  readonly name: string;
+  readonly #cmd: string;
+  readonly #prefix: string[];
+
+  constructor(name: string, cmd: string, prefix: string[]) {
+    this.name = name;
+    this.#cmd = cmd;
+    this.#prefix = prefix;
+  }
+
+  /** Run one scenario; the harness's own watchdog is `timeoutSec`, ours a bit longer. */
+  async run(bootstrap: string, scenario: string, topic: string, options: Record<string, string | number> = {},
+    input = '', timeoutSec = 60): Promise<{ lines: Line[]; done: Line; stderr: string }> {
+    const args = [...this.#prefix, bootstrap, scenario, topic,
+      ...Object.entries({ timeout: timeoutSec, ...options }).map(([k, v]) => `${k}=${v}`)];
+    const r = await run(this.#cmd, args, { input, timeoutMs: (timeoutSec + 20) * 1000 });
+    const text = r.stdout.toString('utf8');
+    const lines = text.split('\n').filter((l) => l.trim() !== '').map((l) => {
+      try {
+        return JSON.parse(l) as Line;
+      } catch {
+        throw new Error(`${this.name} ${scenario}: not JSON: ${l.slice(0, 300)}\n--- stderr:\n${r.stderr.slice(-3000)}`);
+      }
+    });
+    const done = lines.pop();
+    if (r.timedOut || !done || !('done' in done) || done.done !== true || r.code !== 0) {
+      const how = r.timedOut ? `killed after ${r.ms} ms` : `exited ${r.code ?? r.signal}`;
+      throw new Error(`${this.name} ${scenario} ${topic} ${how}; last line: ${JSON.stringify(done)}\n`
+        + `--- stderr:\n${r.stderr.slice(-3000)}\n--- stdout:\n${text.slice(-1500)}`);
+    }
+    return { lines, done, stderr: r.stderr };
+  }
+
+  admin(bootstrap: string, topic: string): Promise<{ lines: Line[]; done: Line }> {
+    return this.run(bootstrap, 'admin', topic);
+  }
+
+  async create(bootstrap: string, topic: string, partitions = 3): Promise<void> {
+    await this.run(bootstrap, 'create', topic, { partitions });
+  }
+
+  async produce(bootstrap: string, topic: string, recs: Rec[], options: Record<string, string | number> = {},
+    timeoutSec = 60): Promise<ProduceResult> {
+    const { lines, done } = await this.run(bootstrap, 'produce', topic, options, encodeRecords(recs), timeoutSec);
+    return { deliveries: lines, done };
+  }
+
+  async consume(bootstrap: string, topic: string, from: 'earliest' | { timestamp: number } = 'earliest',
+    options: Record<string, string | number> = {}, timeoutSec = 60): Promise<ConsumeResult> {
+    const f = from === 'earliest' ? 'earliest' : `ts:${from.timestamp}`;
+    const { lines, done } = await this.run(bootstrap, 'consume', topic, { from: f, ...options }, '', timeoutSec);
+    const recs: Rec[] = [];
+    const info: Line[] = [];
+    for (const l of lines) {
+      if (typeof l.o !== 'number' || l.error) {
+        info.push(l);
+        continue;
+      }
+      recs.push({
+        partition: l.p, offset: l.o, timestamp: l.ts, tsType: l.tst, key: unb64(l.k), value: unb64(l.v),
+        headers: (l.h as Array<[string, string | null]>).map(([n, v]) => [n, unb64(v)] as [string, Buffer | null]),
+      });
+    }
+    return { recs, info, done };
+  }
+
+  /** Per timestamp and partition: {ts, p, start, end, o (first offset with timestamp >= ts;
+   *  -1 or the end offset if none, by client), ots (its timestamp)}. */
+  async offsets(bootstrap: string, topic: string, timestamps: number[]): Promise<Line[]> {
+    return (await this.run(bootstrap, 'offsets', topic, { ts: timestamps.join(',') })).lines;
+  }
+}
+
+/** The Java harness for one kafka-clients version, built (cached) by compat/java/build.sh. */
+export async function javaClient(version: string): Promise<CliClient> {
+  const build = join(REPO_ROOT, 'compat/java/build.sh');
+  const r = await run('bash', [build, '--print-cp', version], { timeoutMs: 600_000 });
+  if (r.code !== 0) throw new Error(`compat/java/build.sh ${version} failed:\n${r.stderr}`);
+  const cp = r.stdout.toString('utf8').trim();
+  // -XX:TieredStopAtLevel=1 + SerialGC: a short-lived CLI starts faster and needs less CPU
+  return new CliClient(`java kafka-clients ${version}`, 'java',
+    ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-cp', cp, 'dev.tributary.compat.Harness']);
+}
+
+/** Versions under test: COMPAT_JAVA_CLIENTS (comma separated), default 4.4.0 and 3.9.2. */
+export const JAVA_CLIENT_VERSIONS = (process.env.COMPAT_JAVA_CLIENTS ?? '4.4.0,3.9.2')
+  .split(',').map((s) => s.trim()).filter(Boolean);
