@@ -84,15 +84,16 @@ export function createDispatcher(broker: Broker, handlers: ReadonlyMap<number, A
   };
 }
 
-/** The KIP-511 answer to an ApiVersions request at a version we do not serve. */
+/**
+ * The KIP-511 answer to an ApiVersions request at a version we do not serve: v0 format, and,
+ * as Kafka does, only the ApiVersions range — clients then retry at a version we share and
+ * learn the full list from that answer (franz-go takes this list as final otherwise).
+ */
 function unsupportedApiVersionsResponse(correlationId: number, handlers: ReadonlyMap<number, ApiHandler>): Buffer[] {
   const w = new Writer();
   ResponseHeader.encode(w, { correlationId }, 0);
-  ApiVersionsResponse.encode(
-    w,
-    { ...ApiVersionsResponse.default(), errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: advertisedApis(handlers) },
-    0,
-  );
+  const own = advertisedApis(handlers).filter((a) => a.apiKey === API_VERSIONS_KEY);
+  ApiVersionsResponse.encode(w, { ...ApiVersionsResponse.default(), errorCode: ErrorCode.UNSUPPORTED_VERSION, apiKeys: own }, 0);
   return w.toBuffers();
 }
 
