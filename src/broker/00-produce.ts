@@ -11,6 +11,7 @@ import { ErrorCode, KafkaError, type ErrorCode as Code } from '../common/errors.
 import { ProduceRequest } from '../protocol/messages/produce-request.generated.ts';
 import { ProduceResponse } from '../protocol/messages/produce-response.generated.ts';
 import { validateRecordSet } from '../protocol/record-batch.ts';
+import { isInternalTopic } from '../metadata/topic-names.ts';
 import { defineApi } from './api.ts';
 import type { Broker } from './broker.ts';
 import { BadRequestError } from './dispatcher.ts';
@@ -114,6 +115,7 @@ function appendPartition(
   const res = pending.response;
   const log = broker.topics.partition(topic, partition);
   if (log instanceof KafkaError) return fail(res, log.code, log.message);
+  if (isInternalTopic(topic)) return fail(res, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic}`);
   if (!records || records.length === 0) return fail(res, ErrorCode.INVALID_RECORD, 'produce request has no records');
 
   const settings = broker.topics.settings(topic);

@@ -1,29 +1,40 @@
 /**
  * FindCoordinator (key 10): which broker coordinates a consumer group or transactional id.
- *
- * The group and transaction coordinators do not exist yet (consumer groups and transactions
- * are later issues), so every lookup answers COORDINATOR_NOT_AVAILABLE — the retriable error
- * Kafka gives while its coordinator is loading — rather than pointing clients at a broker
- * that cannot serve JoinGroup. The API is served anyway because librdkafka enables LZ4 only
- * when the broker advertises FindCoordinator v0 (its feature table ties LZ4 to it).
+ * This broker coordinates every group (creating and loading `__consumer_offsets` on first
+ * use). The transaction coordinator does not exist yet (a later issue), so transactional ids
+ * get COORDINATOR_NOT_AVAILABLE, the retriable error Kafka gives while a coordinator loads.
+ * (librdkafka also needs this API advertised to enable LZ4: its feature table ties the two.)
  */
 import { ErrorCode } from '../common/errors.ts';
 import { FindCoordinatorRequest } from '../protocol/messages/find-coordinator-request.generated.ts';
 import { FindCoordinatorResponse } from '../protocol/messages/find-coordinator-response.generated.ts';
-import { defineApi } from './api.ts';
+import { defineApi, type RequestContext } from './api.ts';
 
 /** FindCoordinator key types. */
 export const KeyType = { GROUP: 0, TRANSACTION: 1, SHARE: 2 } as const;
 
-function lookup(keyType: number): { errorCode: number; errorMessage: string } {
-  if (keyType !== KeyType.GROUP && keyType !== KeyType.TRANSACTION) {
-    return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported key type ${keyType}.` };
+interface Found {
+  errorCode: number;
+  errorMessage: string | null;
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+const notFound = (errorCode: number, errorMessage: string): Found => ({ errorCode, errorMessage, nodeId: -1, host: '', port: -1 });
+
+async function lookup(keyType: number, ctx: RequestContext): Promise<Found> {
+  if (keyType === KeyType.TRANSACTION) {
+    return notFound(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The transaction coordinator is not available on this broker yet.');
   }
-  const what = keyType === KeyType.GROUP ? 'group' : 'transaction';
-  return {
-    errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
-    errorMessage: `The ${what} coordinator is not available on this broker yet.`,
-  };
+  if (keyType !== KeyType.GROUP) return notFound(ErrorCode.INVALID_REQUEST, `Unsupported key type ${keyType}.`);
+  try {
+    await ctx.broker.groups.ready();
+  } catch (err) {
+    return notFound(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The group coordinator is not available: ${(err as Error).message}`);
+  }
+  const { host, port } = ctx.broker.advertised;
+  return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: ctx.broker.nodeId, host, port };
 }
 
 export const findCoordinator = defineApi({
@@ -31,18 +42,14 @@ export const findCoordinator = defineApi({
   response: FindCoordinatorResponse,
   minVersion: 0,
   maxVersion: 6,
-  handle(req, { apiVersion }) {
+  async handle(req, ctx) {
     const res = FindCoordinatorResponse.default();
-    const keyType = apiVersion >= 1 ? req.keyType : KeyType.GROUP;
-    const found = lookup(keyType);
-    if (apiVersion >= 4) {
-      res.coordinators = req.coordinatorKeys.map((key) => ({ key, nodeId: -1, host: '', port: -1, ...found }));
+    const keyType = ctx.apiVersion >= 1 ? req.keyType : KeyType.GROUP;
+    const found = await lookup(keyType, ctx);
+    if (ctx.apiVersion >= 4) {
+      res.coordinators = req.coordinatorKeys.map((key) => ({ key, ...found }));
     } else {
-      res.errorCode = found.errorCode;
-      res.errorMessage = found.errorMessage;
-      res.nodeId = -1;
-      res.host = '';
-      res.port = -1;
+      Object.assign(res, found);
     }
     return res;
   },

@@ -19,6 +19,17 @@ export interface BrokerConfig {
   socketRequestMaxBytes: number;
   retentionCheckIntervalMs: number;
   durability: 'fsync' | 'pagecache';
+  groups: {
+    offsetsTopicPartitions: number;
+    offsetsTopicSegmentBytes: number;
+    initialRebalanceDelayMs: number;
+    minSessionTimeoutMs: number;
+    maxSessionTimeoutMs: number;
+    maxGroupSize: number;
+    offsetMetadataMaxBytes: number;
+    offsetsRetentionMs: number;
+    offsetsRetentionCheckIntervalMs: number;
+  };
   /** Broker config values set explicitly (by options or `config`), by Kafka name. */
   explicit: ReadonlyMap<string, string>;
 }
@@ -62,6 +73,17 @@ export function resolveBrokerConfig(base: {
     socketRequestMaxBytes: Number(get('socket.request.max.bytes')),
     retentionCheckIntervalMs: Number(get('log.retention.check.interval.ms')),
     durability: get('tributary.durability') as 'fsync' | 'pagecache',
+    groups: {
+      offsetsTopicPartitions: Number(get('offsets.topic.num.partitions')),
+      offsetsTopicSegmentBytes: Number(get('offsets.topic.segment.bytes')),
+      initialRebalanceDelayMs: Number(get('group.initial.rebalance.delay.ms')),
+      minSessionTimeoutMs: Number(get('group.min.session.timeout.ms')),
+      maxSessionTimeoutMs: Number(get('group.max.session.timeout.ms')),
+      maxGroupSize: Number(get('group.max.size')),
+      offsetMetadataMaxBytes: Number(get('offset.metadata.max.bytes')),
+      offsetsRetentionMs: Number(get('offsets.retention.minutes')) * 60_000,
+      offsetsRetentionCheckIntervalMs: Number(get('offsets.retention.check.interval.ms')),
+    },
     explicit,
   };
 }
@@ -97,14 +119,17 @@ export interface TopicSettings {
 /** Everything the produce path and the log need from a topic's configs. */
 export function topicSettings(config: BrokerConfig, overrides: Record<string, string>): TopicSettings {
   const v = (name: string) => topicConfigValue(config, overrides, name);
+  // Time and size retention delete segments only under cleanup.policy=delete; a compact-only
+  // topic keeps its segments (compaction, a later issue, bounds it), as in Kafka.
+  const deletes = v('cleanup.policy').split(',').map((s) => s.trim()).includes('delete');
   return {
     log: {
       segmentBytes: longValue(v('segment.bytes')),
       segmentMs: longValue(v('segment.ms')),
       indexIntervalBytes: longValue(v('index.interval.bytes')),
       segmentIndexBytes: longValue(v('segment.index.bytes')),
-      retentionMs: longValue(v('retention.ms')),
-      retentionBytes: longValue(v('retention.bytes')),
+      retentionMs: deletes ? longValue(v('retention.ms')) : -1,
+      retentionBytes: deletes ? longValue(v('retention.bytes')) : -1,
       fileDeleteDelayMs: longValue(v('file.delete.delay.ms')),
       durability: config.durability,
     },

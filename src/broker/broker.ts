@@ -17,6 +17,7 @@ import { PartitionWaiters } from './partition-waiters.ts';
 import { TopicManager } from './topics.ts';
 import { HANDLERS } from './handlers.ts';
 import { VERSION } from '../common/version.ts';
+import { GroupService } from './group-service.ts';
 import { lockDir, DirLockedError } from '../common/dir-lock.ts';
 
 export interface StartBrokerOptions {
@@ -57,6 +58,7 @@ export class Broker {
   readonly logger: Logger;
   readonly topics: TopicManager;
   readonly waiters: PartitionWaiters;
+  readonly groups: GroupService;
   readonly clusterId: string;
   advertised: { host: string; port: number } = { host: '127.0.0.1', port: 0 };
   closing = false;
@@ -68,6 +70,30 @@ export class Broker {
     this.topics = opts.topics;
     this.clusterId = opts.clusterId;
     this.waiters = new PartitionWaiters(opts.clock);
+    const g = opts.config.groups;
+    this.groups = new GroupService({
+      topics: opts.topics,
+      clock: opts.clock,
+      logger: opts.logger.child('groups'),
+      numPartitions: g.offsetsTopicPartitions,
+      segmentBytes: g.offsetsTopicSegmentBytes,
+      coordinator: {
+        config: {
+          initialRebalanceDelayMs: g.initialRebalanceDelayMs,
+          minSessionTimeoutMs: g.minSessionTimeoutMs,
+          maxSessionTimeoutMs: g.maxSessionTimeoutMs,
+          maxGroupSize: g.maxGroupSize,
+          offsetMetadataMaxBytes: g.offsetMetadataMaxBytes,
+          offsetsRetentionMs: g.offsetsRetentionMs,
+          offsetsRetentionCheckIntervalMs: g.offsetsRetentionCheckIntervalMs,
+        },
+      },
+    });
+  }
+
+  /** Committed offset, log end offset and lag per partition of a consumer group. */
+  consumerLag(groupId: string) {
+    return this.groups.lag(groupId);
   }
 
   get nodeId(): number {
@@ -126,6 +152,7 @@ async function open(
   const topics = new TopicManager({ store, logs, config, clock, logger: logger.child('topics') });
   const recovered = await topics.load();
   const broker = new Broker({ config, clock, logger, topics, clusterId: store.clusterId });
+  await broker.groups.loadIfPresent();
 
   let server: Server;
   try {
@@ -160,6 +187,7 @@ async function open(
       closed ??= (async () => {
         broker.closing = true;
         broker.waiters.wakeAll();
+        broker.groups.close();
         await server.close();
         await logs.close();
         await unlock();

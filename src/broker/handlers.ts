@@ -4,7 +4,17 @@ import { produce } from './00-produce.ts';
 import { fetch } from './01-fetch.ts';
 import { listOffsets } from './02-list-offsets.ts';
 import { metadata } from './03-metadata.ts';
+import { offsetCommit } from './08-offset-commit.ts';
+import { offsetFetch } from './09-offset-fetch.ts';
 import { findCoordinator } from './10-find-coordinator.ts';
+import { joinGroup } from './11-join-group.ts';
+import { heartbeat } from './12-heartbeat.ts';
+import { leaveGroup } from './13-leave-group.ts';
+import { syncGroup } from './14-sync-group.ts';
+import { describeGroups } from './15-describe-groups.ts';
+import { listGroups } from './16-list-groups.ts';
+import { deleteGroups } from './42-delete-groups.ts';
+import { offsetDelete } from './47-offset-delete.ts';
 import { apiVersions } from './18-api-versions.ts';
 import { createTopics } from './19-create-topics.ts';
 import { deleteTopics } from './20-delete-topics.ts';
@@ -18,12 +28,22 @@ export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map<number, ApiHand
   [1, fetch],
   [2, listOffsets],
   [3, metadata],
+  [8, offsetCommit],
+  [9, offsetFetch],
   [10, findCoordinator],
+  [11, joinGroup],
+  [12, heartbeat],
+  [13, leaveGroup],
+  [14, syncGroup],
+  [15, describeGroups],
+  [16, listGroups],
   [18, apiVersions],
   [19, createTopics],
   [20, deleteTopics],
   [23, offsetForLeaderEpoch],
   [32, describeConfigs],
   [37, createPartitions],
+  [42, deleteGroups],
+  [47, offsetDelete],
   [60, describeCluster],
 ]);

@@ -175,6 +175,28 @@ export class TopicManager {
     return null;
   }
 
+  /**
+   * Creates an internal topic (`__consumer_offsets`, later `__transaction_state`): the broker's
+   * own, so the reserved-name rule that refuses clients does not apply.
+   */
+  async createInternal(name: string, partitions: number, configs: Record<string, string>): Promise<TopicRecord | KafkaError> {
+    if (!isInternalTopic(name)) throw new Error(`${name} is not an internal topic`);
+    if (this.store.get(name) || this.#busy.has(name)) {
+      return new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
+    }
+    this.#busy.add(name);
+    try {
+      const created = await this.store.create({ name, partitions, configs, createdAtMs: this.#clock.now() });
+      this.#settings.delete(name);
+      const log = this.settings(name).log;
+      for (let p = 0; p < partitions; p++) (await this.logs.create(name, p, log)).assignLeaderEpoch(LEADER_EPOCH);
+      this.#logger.info('created internal topic', { topic: name, partitions, id: created.id });
+      return created;
+    } finally {
+      this.#busy.delete(name);
+    }
+  }
+
   async delete(name: string): Promise<TopicRecord | KafkaError> {
     const t = this.store.get(name);
     if (!t || this.#busy.has(name)) {

@@ -53,3 +53,40 @@ export class ManualClock implements Clock {
     this.#now = target;
   }
 }
+
+/**
+ * A clock whose timers can all be cancelled at once: a service stops its timers on shutdown
+ * without tracking each one (after `stop()`, new timers are ignored).
+ */
+export class StoppableClock implements Clock {
+  #inner: Clock;
+  #cancels = new Set<() => void>();
+  #stopped = false;
+
+  constructor(inner: Clock) {
+    this.#inner = inner;
+  }
+
+  now(): number {
+    return this.#inner.now();
+  }
+
+  setTimeout(fn: () => void, ms: number): () => void {
+    if (this.#stopped) return () => {};
+    const cancel = this.#inner.setTimeout(() => {
+      this.#cancels.delete(cancel);
+      fn();
+    }, ms);
+    this.#cancels.add(cancel);
+    return () => {
+      this.#cancels.delete(cancel);
+      cancel();
+    };
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const cancel of this.#cancels) cancel();
+    this.#cancels.clear();
+  }
+}

@@ -110,6 +110,15 @@ const brokerDefs: ConfigDef[] = [
   { name: 'delete.topic.enable', type: ConfigType.BOOLEAN, default: 'true', validate: boolean, doc: 'Allow DeleteTopics.' },
   { name: 'socket.request.max.bytes', type: ConfigType.INT, default: '104857600', validate: intRange(1024), doc: 'Largest request frame accepted.' },
   { name: 'log.retention.check.interval.ms', type: ConfigType.LONG, default: '300000', validate: longAtLeast(1), doc: 'How often retention runs.' },
+  { name: 'offsets.topic.num.partitions', type: ConfigType.INT, default: '50', validate: intRange(1, 10_000), readOnly: true, doc: 'Partitions of __consumer_offsets (fixed once the topic exists).' },
+  { name: 'offsets.topic.segment.bytes', type: ConfigType.INT, default: '104857600', validate: intRange(14), readOnly: true, doc: 'Segment size of __consumer_offsets.' },
+  { name: 'group.initial.rebalance.delay.ms', type: ConfigType.INT, default: '3000', validate: intRange(0), doc: 'How long a new group waits for more members before its first rebalance.' },
+  { name: 'group.min.session.timeout.ms', type: ConfigType.INT, default: '6000', validate: intRange(0), doc: 'Smallest session timeout a consumer may ask for.' },
+  { name: 'group.max.session.timeout.ms', type: ConfigType.INT, default: '1800000', validate: intRange(0), doc: 'Largest session timeout a consumer may ask for.' },
+  { name: 'group.max.size', type: ConfigType.INT, default: '2147483647', validate: intRange(1), doc: 'Most members of a classic group.' },
+  { name: 'offset.metadata.max.bytes', type: ConfigType.INT, default: '4096', validate: intRange(0), doc: 'Largest metadata string of a committed offset.' },
+  { name: 'offsets.retention.minutes', type: ConfigType.INT, default: '10080', validate: intRange(1), doc: 'How long the offsets of an empty group are kept.' },
+  { name: 'offsets.retention.check.interval.ms', type: ConfigType.LONG, default: '600000', validate: longAtLeast(1), doc: 'How often expired offsets are removed.' },
   { name: 'tributary.durability', type: ConfigType.STRING, default: 'fsync', validate: oneOf('fsync', 'pagecache'), doc: 'fsync: acks=all waits for fdatasync (group-committed). pagecache: Kafka\'s mode, no fsync before acknowledging.' },
 ];
 // Every topic config's broker synonym is a broker config with the same default.

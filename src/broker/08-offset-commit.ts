@@ -1,0 +1,48 @@
+/**
+ * OffsetCommit (key 8). Partitions of unknown topics are answered UNKNOWN_TOPIC_OR_PARTITION
+ * here, as Kafka checks them before the coordinator; the rest go to the coordinator and are
+ * answered once the commit is durable. The response lists partitions in request order.
+ */
+import { ErrorCode } from '../common/errors.ts';
+import { OffsetCommitRequest } from '../protocol/messages/offset-commit-request.generated.ts';
+import { OffsetCommitResponse } from '../protocol/messages/offset-commit-response.generated.ts';
+import { defineApi } from './api.ts';
+import { coordinatorContext, groupsReady } from './group-context.ts';
+
+const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+export const offsetCommit = defineApi({
+  request: OffsetCommitRequest,
+  response: OffsetCommitResponse,
+  minVersion: 2,
+  maxVersion: 9,
+  async handle(req, ctx) {
+    const groups = await groupsReady(ctx);
+    const codes = new Map<string, number>();
+    const known = req.topics
+      .map((t) => {
+        const topic = ctx.broker.topics.get(t.name);
+        const partitions = t.partitions.filter((p) => {
+          const exists = topic !== undefined && p.partitionIndex >= 0 && p.partitionIndex < topic.partitions;
+          if (!exists) codes.set(key(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          return exists;
+        });
+        return { ...t, partitions };
+      })
+      .filter((t) => t.partitions.length > 0);
+    const res = OffsetCommitResponse.default();
+    if (known.length > 0) {
+      const answered = await groups.apply(groups.coordinator.offsetCommit(coordinatorContext(ctx), { ...req, topics: known }));
+      res.throttleTimeMs = answered.throttleTimeMs;
+      for (const t of answered.topics) for (const p of t.partitions) codes.set(key(t.name, p.partitionIndex), p.errorCode);
+    }
+    res.topics = req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({
+        partitionIndex: p.partitionIndex,
+        errorCode: codes.get(key(t.name, p.partitionIndex)) ?? ErrorCode.UNKNOWN_SERVER_ERROR,
+      })),
+    }));
+    return res;
+  },
+});

@@ -1,0 +1,168 @@
+/**
+ * The group coordinator's service: it owns the `__consumer_offsets` topic and gives the pure
+ * state machine (coordinator/group) its durability (DESIGN.md §5).
+ *
+ * - The topic is created on first use (FindCoordinator or any group API), compacted, with
+ *   offsets.topic.num.partitions partitions; a group lives in partition partitionFor(groupId).
+ * - On start, every record of every partition is replayed, then `onLoaded()` runs.
+ * - `apply(result)` appends an operation's records and calls `complete` once they are durable
+ *   (fdatasync, group-committed with everything else) or with the append's error. Appends are
+ *   issued synchronously in production order and completions are chained in that order, as the
+ *   coordinator requires; syncs of concurrent operations share fsyncs.
+ */
+import { ErrorCode, KafkaError } from '../common/errors.ts';
+import type { Logger } from '../common/logger.ts';
+import { GroupCoordinator, type GroupCoordinatorOptions } from '../coordinator/group/coordinator.ts';
+import { decodeRecord, encodeRecord, recordGroupId, type GroupRecord } from '../coordinator/group/records.ts';
+import { partitionFor } from '../coordinator/group/partition-for.ts';
+import type { Result } from '../coordinator/group/types.ts';
+import { consumerLag, type PartitionLag } from '../coordinator/group/lag.ts';
+import { buildRecordBatch, decodeRecords } from '../protocol/records.ts';
+import { StoppableClock, type Clock } from '../common/clock.ts';
+import type { TopicManager } from './topics.ts';
+import { LEADER_EPOCH } from './leader-epoch.ts';
+
+export const OFFSETS_TOPIC = '__consumer_offsets';
+const LOAD_READ_BYTES = 1024 * 1024;
+
+export interface GroupServiceOptions {
+  topics: TopicManager;
+  clock: Clock;
+  logger: Logger;
+  numPartitions: number;
+  segmentBytes: number;
+  coordinator: Omit<GroupCoordinatorOptions, 'clock' | 'onTimerResult'>;
+}
+
+export class GroupService {
+  readonly coordinator: GroupCoordinator;
+  readonly numPartitions: number;
+  #topics: TopicManager;
+  #logger: Logger;
+  #clock: StoppableClock;
+  #segmentBytes: number;
+  #ready: Promise<void> | null = null;
+  /** Completions run in production order along this chain. */
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: GroupServiceOptions) {
+    this.#topics = opts.topics;
+    this.#logger = opts.logger;
+    this.#clock = new StoppableClock(opts.clock);
+    this.#segmentBytes = opts.segmentBytes;
+    this.coordinator = new GroupCoordinator({
+      ...opts.coordinator,
+      clock: this.#clock,
+      onTimerResult: (r) => void this.apply(r),
+    });
+    // An existing topic fixes the partition count (groups must keep their partition).
+    this.numPartitions = this.#topics.get(OFFSETS_TOPIC)?.partitions ?? opts.numPartitions;
+  }
+
+  /** Creates (if needed) and loads `__consumer_offsets`; later calls wait for the first. */
+  ready(): Promise<void> {
+    this.#ready ??= this.#prepare().catch((err: Error) => {
+      this.#ready = null; // let a later request try again
+      throw err;
+    });
+    return this.#ready;
+  }
+
+  /** Loads at start when the topic already exists, so groups resume before any request. */
+  async loadIfPresent(): Promise<void> {
+    if (this.#topics.get(OFFSETS_TOPIC)) await this.ready();
+  }
+
+  async #prepare(): Promise<void> {
+    if (!this.#topics.get(OFFSETS_TOPIC)) {
+      const created = await this.#topics.createInternal(OFFSETS_TOPIC, this.numPartitions, {
+        'cleanup.policy': 'compact',
+        'segment.bytes': String(this.#segmentBytes),
+        'compression.type': 'producer',
+      });
+      if (created instanceof KafkaError) throw created;
+      return; // a new topic has nothing to replay
+    }
+    const started = this.#clock.now();
+    let records = 0;
+    for (let p = 0; p < this.numPartitions; p++) records += await this.#loadPartition(p);
+    await this.apply(this.coordinator.onLoaded());
+    this.#logger.info('loaded consumer groups', {
+      groups: this.coordinator.groupIds().length,
+      records,
+      ms: this.#clock.now() - started,
+    });
+  }
+
+  async #loadPartition(partition: number): Promise<number> {
+    const log = this.#topics.partition(OFFSETS_TOPIC, partition);
+    if (log instanceof KafkaError) throw new KafkaError(log.code, `${OFFSETS_TOPIC}-${partition}: ${log.message}`);
+    let offset = log.logStartOffset;
+    let count = 0;
+    while (offset < log.highWatermark) {
+      const read = await log.read(offset, LOAD_READ_BYTES, { minOneBatch: true, maxOffset: log.highWatermark });
+      if (read.bytes === 0) break;
+      for (const rec of decodeRecords(Buffer.concat(read.records, read.bytes))) {
+        offset = rec.offset + 1;
+        if (!rec.key) continue;
+        this.coordinator.replay(decodeRecord(rec.key, rec.value));
+        count++;
+      }
+    }
+    return count;
+  }
+
+  /**
+   * Appends a result's records and completes it once they are durable. Resolves to what
+   * `complete` returns (the response, or undefined for JoinGroup/SyncGroup).
+   */
+  apply<R>(result: Result<R>): Promise<R> {
+    const durable = this.#append(result.records);
+    const completed = this.#tail.then(() =>
+      durable.then(
+        () => result.complete(null),
+        (err: Error) => {
+          const code = err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+          this.#logger.error('could not store group records', { error: err.message, code });
+          return result.complete(code);
+        },
+      ),
+    );
+    this.#tail = completed.catch(() => {});
+    return completed;
+  }
+
+  /** Appends records (one batch per partition, synchronously queued) and waits for the sync. */
+  #append(records: readonly GroupRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    const byPartition = new Map<number, { key: Buffer; value: Buffer | null }[]>();
+    for (const r of records) {
+      const p = partitionFor(recordGroupId(r), this.numPartitions);
+      let list = byPartition.get(p);
+      if (!list) byPartition.set(p, (list = []));
+      list.push(encodeRecord(r));
+    }
+    const now = this.#clock.now();
+    const pending: Promise<void>[] = [];
+    for (const [partition, list] of byPartition) {
+      const log = this.#topics.partition(OFFSETS_TOPIC, partition);
+      if (log instanceof KafkaError) return Promise.reject(log);
+      const batch = buildRecordBatch({ baseTimestamp: now, records: list.map((r) => ({ key: r.key, value: r.value })) });
+      pending.push(log.append(batch, { leaderEpoch: LEADER_EPOCH }).then(() => log.sync()));
+    }
+    return Promise.all(pending).then(() => undefined);
+  }
+
+  /** Stops the coordinator's timers (sessions, rebalances, offset expiry): the broker is closing. */
+  close(): void {
+    this.#clock.stop();
+  }
+
+  /** Committed offset, log end offset and lag of every partition a group has committed. */
+  lag(groupId: string): PartitionLag[] {
+    return consumerLag(this.coordinator, groupId, (topic, partition) => {
+      const log = this.#topics.partition(topic, partition);
+      return log instanceof KafkaError ? null : BigInt(log.highWatermark);
+    });
+  }
+}
