@@ -1,0 +1,256 @@
+/**
+ * Consumer groups across a broker restart (kafkajs 2.2.4 consumers and admin): committed
+ * offsets live in `__consumer_offsets` and the coordinator is rebuilt from it on start.
+ *
+ * 1. A group commits, its members stop, the broker is killed with SIGKILL and restarted on the
+ *    same data: admin.fetchOffsets shows the same offsets and a new member resumes from them.
+ * 2. The broker is stopped (SIGTERM) and restarted while two members are consuming: the
+ *    members reconnect, the group goes on, nothing committed before the restart is read again
+ *    and every record is processed.
+ *
+ * Runs the Tributary CLI as a child process (an external broker cannot be restarted from here:
+ * with BOOTSTRAP_SERVERS set the suite is skipped). To validate the scenarios on Apache Kafka:
+ * start it with `compat/kafka/start-kafka.sh --port P --config group.initial.rebalance.delay.ms=0`
+ * and run with GROUPS_RESTART_KAFKA_PORT=P (the test restarts it with --keep-data).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import kafkajs from 'kafkajs';
+import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
+import {
+  cliAvailability, externalBootstrap, freePort, makeTempDir, removeDir, REPO_ROOT, spawnBrokerProcess, uniqueTopic, waitFor,
+  type BrokerProcess,
+} from '../testkit/broker.ts';
+import { createKafka } from '../testkit/kafkajs.ts';
+import { HEARTBEAT_INTERVAL_MS, Ledger, REBALANCE_TIMEOUT_MS, SESSION_TIMEOUT_MS } from '../testkit/groups.ts';
+
+const { Partitioners } = kafkajs;
+const execFileP = promisify(execFile);
+const PARTITIONS = 12;
+const PER_PARTITION = 20;
+const WAIT_MS = 45000;
+
+const kafkaPort = process.env.GROUPS_RESTART_KAFKA_PORT ? Number(process.env.GROUPS_RESTART_KAFKA_PORT) : undefined;
+const skip = kafkaPort !== undefined
+  ? undefined
+  : externalBootstrap()
+    ? 'restarts the broker: runs on the Tributary CLI only (BOOTSTRAP_SERVERS is set; see GROUPS_RESTART_KAFKA_PORT)'
+    : cliAvailability();
+
+/** A broker that can be restarted on its data at the same address. */
+interface Restartable {
+  bootstrap: string;
+  restart(signal: NodeJS.Signals): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function tributaryCli(): Promise<Restartable> {
+  const dataDir = await makeTempDir('tributary-groups-restart-');
+  const port = await freePort();
+  const start = () => spawnBrokerProcess({ dataDir, port, extraArgs: ['--config', 'group.initial.rebalance.delay.ms=0'] });
+  let proc: BrokerProcess = await start().catch(async (e: Error) => {
+    // an older CLI may not take --config: start without it (the default 3 s delay is tolerated)
+    if (!/config/i.test(e.message)) throw e;
+    return spawnBrokerProcess({ dataDir, port });
+  });
+  const startAgain = async () => {
+    try {
+      return await start();
+    } catch (e) {
+      if (!/config/i.test((e as Error).message)) throw e;
+      return spawnBrokerProcess({ dataDir, port });
+    }
+  };
+  return {
+    bootstrap: proc.bootstrap,
+    async restart(signal) {
+      proc.kill(signal);
+      await proc.waitForExit(20000);
+      proc = await startAgain();
+    },
+    async close() {
+      proc.kill('SIGTERM');
+      await proc.waitForExit(20000).catch(() => proc.kill('SIGKILL'));
+      if (process.env.TRIBUTARY_KEEP_DATA !== '1') await removeDir(dataDir);
+    },
+  };
+}
+
+/** Apache Kafka from compat/kafka (validation of the scenarios only). */
+function apacheKafka(port: number): Restartable {
+  const script = (name: string) => join(REPO_ROOT, 'compat/kafka', name);
+  return {
+    bootstrap: `127.0.0.1:${port}`,
+    async restart(signal) {
+      if (signal === 'SIGKILL') {
+        const pid = Number(readFileSync(join(REPO_ROOT, `compat/kafka/target/run-${port}/kafka.pid`), 'utf8').trim());
+        process.kill(pid, 'SIGKILL');
+        await waitFor(() => { try { process.kill(pid, 0); return false; } catch { return true; } }, { timeoutMs: 10000 });
+      } else {
+        await execFileP('bash', [script('stop-kafka.sh'), '--port', String(port)]);
+      }
+      await execFileP('bash', [script('start-kafka.sh'), '--port', String(port), '--keep-data', '--config', 'group.initial.rebalance.delay.ms=0'], { timeout: 120000 });
+    },
+    async close() {},
+  };
+}
+
+interface Member {
+  name: string;
+  consumer: Consumer;
+  stopped: boolean;
+  /** partition → offsets processed, in order */
+  seen: Map<number, bigint[]>;
+}
+
+describe('consumer groups across a broker restart (kafkajs)', { skip, timeout: 180000 }, () => {
+  let broker: Restartable;
+  let kafka: Kafka;
+  let admin: Admin;
+  let producer: Producer;
+  const members: Member[] = [];
+
+  before(async () => {
+    broker = kafkaPort !== undefined ? apacheKafka(kafkaPort) : await tributaryCli();
+    kafka = createKafka([broker.bootstrap], { retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2000 } });
+    admin = kafka.admin();
+    await admin.connect();
+    producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: false, retry: { retries: 0 } });
+    await producer.connect();
+  });
+
+  after(async () => {
+    for (const m of members) if (!m.stopped) await m.consumer.disconnect().catch(() => {});
+    await producer?.disconnect().catch(() => {});
+    await admin?.disconnect().catch(() => {});
+    await broker?.close();
+  });
+
+  async function createTopic(prefix: string): Promise<string> {
+    const topic = uniqueTopic(prefix);
+    await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
+    await waitFor(async () => (await admin.fetchTopicOffsets(topic)).length === PARTITIONS, { timeoutMs: 15000, message: 'partitions answer ListOffsets' });
+    return topic;
+  }
+
+  async function produceRound(topic: string, ledger: Ledger, tag: string): Promise<void> {
+    const messages: Array<{ partition: number; value: string }> = [];
+    for (let p = 0; p < PARTITIONS; p++) for (let i = 0; i < PER_PARTITION; i++) messages.push({ partition: p, value: `${tag}-p${p}-${i}` });
+    // the producer's connections may still be re-establishing after a restart: retry the whole
+    // send only while nothing was acknowledged (a failed send with retries 0 appends nothing here)
+    const meta = await waitFor(async () => producer.send({ topic, acks: -1, messages }), { timeoutMs: WAIT_MS, intervalMs: 500, message: 'produce' });
+    for (const m of meta) for (let i = 0; i < PER_PARTITION; i++) ledger.addProduced(m.partition, BigInt(m.baseOffset!) + BigInt(i), `${tag}-p${m.partition}-${i}`);
+  }
+
+  async function startMember(name: string, topic: string, groupId: string, ledger: Ledger): Promise<Member> {
+    const client = createKafka([broker.bootstrap], { clientId: name, retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2000 } });
+    const consumer = client.consumer({
+      groupId, sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: HEARTBEAT_INTERVAL_MS, rebalanceTimeout: REBALANCE_TIMEOUT_MS,
+      maxWaitTimeInMs: 200, allowAutoTopicCreation: false,
+    });
+    const m: Member = { name, consumer, stopped: false, seen: new Map() };
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        if (!batch.messages.length) return;
+        for (const msg of batch.messages) {
+          if (!isRunning() || isStale()) return;
+          const list = m.seen.get(batch.partition) ?? [];
+          list.push(BigInt(msg.offset));
+          m.seen.set(batch.partition, list);
+          ledger.addConsumed(name, batch.partition, msg.offset, msg.value!.toString());
+          resolveOffset(msg.offset);
+        }
+        const next = (BigInt(batch.messages[batch.messages.length - 1]!.offset) + 1n).toString();
+        await consumer.commitOffsets([{ topic, partition: batch.partition, offset: next }]);
+        await heartbeat();
+      },
+    });
+    members.push(m);
+    return m;
+  }
+
+  async function stopMember(m: Member): Promise<void> {
+    m.stopped = true;
+    await m.consumer.disconnect();
+  }
+
+  async function committed(groupId: string, topic: string): Promise<Map<number, bigint>> {
+    const res = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return new Map(res[0]!.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+  }
+
+  async function waitCommittedAtEnd(groupId: string, topic: string, why: string): Promise<Map<number, bigint>> {
+    let last = '';
+    return waitFor(async () => {
+      const end = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+      const c = await committed(groupId, topic);
+      last = JSON.stringify(Object.fromEntries([...c].map(([p, o]) => [p, `${o}/${end.get(p)}`])));
+      for (const [p, o] of end) if (c.get(p) !== o) return undefined;
+      return c;
+    }, { timeoutMs: WAIT_MS, intervalMs: 250, message: `${why}: committed offsets reach the end offsets` }).catch((e: Error) => {
+      throw new Error(`${e.message}; committed/end: ${last}`);
+    });
+  }
+
+  async function waitAllConsumed(ledger: Ledger, why: string): Promise<void> {
+    await waitFor(() => ledger.missing().length === 0, { timeoutMs: WAIT_MS, intervalMs: 100, message: `${why}: all records consumed` }).catch((e: Error) => {
+      throw new Error(`${e.message}; missing ${ledger.missing().length}: ${ledger.missing().slice(0, 10).join(' ')}`);
+    });
+  }
+
+  it('committed offsets survive kill -9 and the group resumes from them', async () => {
+    const topic = await createTopic('grp-restart-kill');
+    const group = `${topic}-g`;
+    const ledger = new Ledger();
+    await produceRound(topic, ledger, 'a');
+    const ms = [await startMember('k1', topic, group, ledger), await startMember('k2', topic, group, ledger)];
+    await waitAllConsumed(ledger, 'before the kill');
+    const before = await waitCommittedAtEnd(group, topic, 'before the kill');
+    for (const m of ms) await stopMember(m);
+
+    await broker.restart('SIGKILL');
+
+    const afterRestart = await waitFor(async () => committed(group, topic), { timeoutMs: WAIT_MS, intervalMs: 500, message: 'OffsetFetch after restart' });
+    assert.deepEqual(afterRestart, before, 'committed offsets after the restart');
+    await produceRound(topic, ledger, 'b');
+    const r = await startMember('k3', topic, group, ledger);
+    await waitAllConsumed(ledger, 'after the restart');
+    for (let p = 0; p < PARTITIONS; p++) {
+      assert.equal(r.seen.get(p)?.[0], before.get(p), `partition ${p}: the resumed member starts at the committed offset`);
+    }
+    await waitCommittedAtEnd(group, topic, 'after the restart');
+    await stopMember(r);
+  });
+
+  it('an active group survives a broker restart (SIGTERM) without re-reading committed records', async () => {
+    const topic = await createTopic('grp-restart-live');
+    const group = `${topic}-g`;
+    const ledger = new Ledger();
+    await produceRound(topic, ledger, 'a');
+    const ms = [await startMember('l1', topic, group, ledger), await startMember('l2', topic, group, ledger)];
+    await waitAllConsumed(ledger, 'before the restart');
+    const before = await waitCommittedAtEnd(group, topic, 'before the restart');
+    const seenBefore = new Map(ms.map((m) => [m.name, new Map([...m.seen].map(([p, l]) => [p, l.length]))]));
+
+    await broker.restart('SIGTERM');
+
+    await produceRound(topic, ledger, 'b');
+    await waitAllConsumed(ledger, 'after the restart');
+    await waitCommittedAtEnd(group, topic, 'after the restart');
+    // nothing below the committed offsets was processed again after the restart
+    for (const m of ms) {
+      for (const [p, list] of m.seen) {
+        const from = seenBefore.get(m.name)!.get(p) ?? 0;
+        for (const o of list.slice(from)) assert.ok(o >= before.get(p)!, `${m.name} re-read ${p}:${o} below the committed ${before.get(p)}`);
+      }
+    }
+    for (const m of ms) await stopMember(m);
+  });
+});
