@@ -26,6 +26,9 @@ const BROKER_ENTRY = join(REPO_ROOT, 'src', 'index.ts');
 export interface CompatBrokerOptions {
   /** false: the broker must not auto-create topics on Metadata/Produce. Default: broker default. */
   autoCreateTopics?: boolean;
+  /** In-process Tributary only: further broker configs by Kafka name (startBroker's `config`),
+   *  e.g. { 'group.initial.rebalance.delay.ms': '0' }. An external broker is used as started. */
+  config?: Record<string, string>;
 }
 
 export interface CompatBroker {
@@ -84,6 +87,7 @@ export async function startCompatBroker(opts: CompatBrokerOptions = {}): Promise
   const dataDir = await mkdtemp(join(tmpdir(), 'tributary-compat-'));
   const startOpts: Record<string, unknown> = { dataDir, host: '127.0.0.1', port: 0 };
   if (opts.autoCreateTopics !== undefined) startOpts.autoCreateTopics = opts.autoCreateTopics;
+  if (opts.config) startOpts.config = opts.config;
   // quiet by default: the broker shares stdout/stderr with the test runner
   const level = env('COMPAT_BROKER_LOG');
   if (level && mod.createLogger) startOpts.logger = mod.createLogger(level);

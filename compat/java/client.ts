@@ -4,6 +4,7 @@
  * the same JSON-lines output, so one wrapper (`CliClient`) drives either; `javaClient(version)`
  * and `franzGoClient()` (compat/go/client.ts) build the harness if needed (cached) and return one.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../broker.ts';
 import { run, type Rec } from '../harness.ts';
@@ -22,6 +23,15 @@ export interface ConsumeResult {
   /** lines that are not records (offsets_for_times, start_offsets, fetch errors) */
   info: Line[];
   done: Line;
+}
+
+export interface DescribedGroup {
+  state?: string;
+  assignor?: string;
+  members?: Array<{ client_id: string; parts: number[] }>;
+  offsets?: Record<string, number>;
+  describe_error: Line | null;
+  offsets_error?: Line | null;
 }
 
 const b64 = (b: Buffer | null | undefined): string => (b === null || b === undefined ? '-' : b.toString('base64'));
@@ -102,6 +112,20 @@ export class CliClient {
     return { recs, info, done };
   }
 
+  /** Start one consumer group member (scenario `group`, see GroupMember); `timeoutSec` is its
+   *  watchdog. Options: group, name, assignor, idle, instance, and client configs. */
+  groupMember(bootstrap: string, topic: string, options: Record<string, string | number>, timeoutSec = 120): GroupMember {
+    const args = [...this.#prefix, bootstrap, 'group', topic,
+      ...Object.entries({ timeout: timeoutSec, ...options }).map(([k, v]) => `${k}=${v}`)];
+    return new GroupMember(String(options.name ?? this.name), this.#cmd, args);
+  }
+
+  /** describeConsumerGroups + listConsumerGroupOffsets (scenario `describe-group`). */
+  async describeGroup(bootstrap: string, topic: string, group: string): Promise<DescribedGroup> {
+    const { lines } = await this.run(bootstrap, 'describe-group', topic, { group });
+    return lines[0] as DescribedGroup;
+  }
+
   /** Per timestamp and partition: {ts, p, start, end, o (first offset with timestamp >= ts;
    *  -1 or the end offset if none, by client), ots (its timestamp)}. */
   async offsets(bootstrap: string, topic: string, timestamps: number[]): Promise<Line[]> {
@@ -123,3 +147,85 @@ export async function javaClient(version: string): Promise<CliClient> {
 /** Versions under test: COMPAT_JAVA_CLIENTS (comma separated), default 4.4.0 and 3.9.2. */
 export const JAVA_CLIENT_VERSIONS = (process.env.COMPAT_JAVA_CLIENTS ?? '4.4.0,3.9.2')
   .split(',').map((s) => s.trim()).filter(Boolean);
+
+/** A record a group member processed (value as UTF-8 text). */
+export interface GroupRecord { p: number; o: number; v: string }
+
+/**
+ * One consumer group member running in its own process (the harnesses' `group` scenario), its
+ * JSON-lines output parsed live: `owned` is what it owns now (after each assigned / revoked /
+ * lost callback), `records` what it processed, `events` everything else.
+ */
+export class GroupMember {
+  readonly name: string;
+  readonly proc: ChildProcess;
+  owned: number[] = [];
+  readonly records: GroupRecord[] = [];
+  readonly events: Line[] = [];
+  done: Line | undefined;
+  exited = false;
+  exitCode: number | null = null;
+  stderr = '';
+  readonly #exit: Promise<void>;
+
+  constructor(name: string, cmd: string, args: string[]) {
+    this.name = name;
+    this.proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let pending = '';
+    this.proc.stdout!.on('data', (b: Buffer) => {
+      pending += b.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const l of lines) {
+        if (!l.trim()) continue;
+        let ev: Line;
+        try {
+          ev = JSON.parse(l) as Line;
+        } catch {
+          this.events.push({ ev: 'garbage', line: l });
+          continue;
+        }
+        if (ev.ev === 'rec') this.records.push({ p: ev.p, o: ev.o, v: ev.v === null ? '' : Buffer.from(ev.v, 'base64').toString('utf8') });
+        else if ('done' in ev) this.done = ev;
+        else this.events.push(ev);
+        if (ev.ev === 'assigned' || ev.ev === 'revoked' || ev.ev === 'lost') this.owned = ev.all;
+      }
+    });
+    this.proc.stderr!.on('data', (b: Buffer) => { this.stderr += b.toString('utf8'); });
+    this.#exit = new Promise((resolve) => this.proc.on('exit', (code) => {
+      this.exited = true;
+      this.exitCode = code;
+      resolve();
+    }));
+  }
+
+  /** SIGKILL: a crash, no LeaveGroup. */
+  kill(): void {
+    if (!this.exited) this.proc.kill('SIGKILL');
+  }
+
+  /** Wait for the process to end (by itself: idle, watchdog), SIGKILL after `ms`. */
+  async exit(ms = 30_000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#exit, new Promise((r) => { timer = setTimeout(r, ms); })]);
+    clearTimeout(timer);
+    this.kill();
+    await this.#exit;
+  }
+
+  /** SIGTERM: the member closes its consumer (LeaveGroup) and exits; SIGKILL after `ms`. */
+  async stop(ms = 20_000): Promise<void> {
+    if (!this.exited) this.proc.kill('SIGTERM');
+    await this.exit(ms);
+  }
+
+  /** Commit failures, poll errors and close errors it reported. */
+  errors(): Line[] {
+    return this.events.filter((e) => /error/.test(String(e.ev)));
+  }
+
+  describe(): string {
+    return `${this.name}: owned ${JSON.stringify(this.owned)}, ${this.records.length} records, exited ${this.exited}`
+      + `${this.done ? ` ${JSON.stringify(this.done)}` : ''}; errors ${JSON.stringify(this.errors()).slice(0, 500)}; stderr: ${this.stderr.slice(-800)}`;
+  }
+}

@@ -21,17 +21,24 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -41,6 +48,7 @@ import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.protocol.Errors;
@@ -60,6 +68,10 @@ import org.apache.kafka.common.protocol.Errors;
  *                    the start; prints the records sorted by (partition, offset)
  *   offsets  TOPIC   ts=MILLIS[,MILLIS...]: beginningOffsets, endOffsets and offsetsForTimes per
  *                    partition, one line per timestamp and partition
+ *   group    TOPIC   group=G: one consumer group member (subscribe(), see {@link #group()}); runs
+ *                    until SIGTERM (clean close: LeaveGroup), idle=SECONDS without records after
+ *                    its first assignment, or the watchdog
+ *   describe-group TOPIC  group=G: AdminClient describeConsumerGroups + listConsumerGroupOffsets
  * </pre>
  *
  * Options whose name contains a dot are client configs (compression.type=gzip, acks=all,
@@ -135,6 +147,8 @@ public final class Harness {
         case "produce" -> h.produce();
         case "consume" -> h.consume();
         case "offsets" -> h.offsets();
+        case "group" -> h.group();
+        case "describe-group" -> h.describeGroup();
         default -> throw new IllegalArgumentException("unknown scenario " + scenario);
       }
     } catch (Throwable t) {
@@ -458,6 +472,224 @@ public final class Harness {
       }
       c.close(Duration.ofSeconds(5));
     }
+    done("\"done\":true,\"client\":" + str(CLIENT_VERSION));
+  }
+
+  // ------------------------------------------------------------------ group
+
+  /** Set by the SIGTERM hook; the poll loop then closes the consumer (LeaveGroup) and returns. */
+  private static volatile boolean stopping;
+  private static final CountDownLatch GROUP_CLOSED = new CountDownLatch(1);
+
+  private static void emit(String line) {
+    synchronized (OUT) {
+      OUT.println(line);
+      OUT.flush();
+    }
+  }
+
+  private static String parts(Collection<TopicPartition> tps) {
+    TreeSet<Integer> s = new TreeSet<>();
+    for (TopicPartition tp : tps) s.add(tp.partition());
+    return s.toString().replace(" ", "");
+  }
+
+  /**
+   * One member of a consumer group: subscribe(TOPIC) with group.id=G, enable.auto.commit=false;
+   * every polled batch is printed (processed) and then its offsets are committed with
+   * commitSync (at-least-once, nothing skipped). Options: group=G, name=CLIENT_ID,
+   * assignor=range|roundrobin|sticky|cooperative-sticky (partition.assignment.strategy),
+   * idle=SECONDS (stop after that long without records, counted from the first assignment),
+   * instance=ID (group.instance.id). Classic protocol defaults (overridable as client configs):
+   * group.protocol=classic, session.timeout.ms=10000, heartbeat.interval.ms=1000; with
+   * group.protocol=consumer none of those three are set.
+   *
+   * <p>Output, flushed per line: {"ev":"assigned"|"revoked"|"lost","parts":[..],"all":[..]}
+   * (all = owned afterwards), {"ev":"rec","p","o","k","v"} per record (base64),
+   * {"ev":"commit","offsets":{P:NEXT}}, {"ev":"commit_error",...error}, {"ev":"poll_error",...},
+   * and {"done":true,"records":N,"stopped":"signal"|"idle"} after close().
+   */
+  private void group() throws Exception {
+    String groupId = opts.get("group");
+    if (groupId == null) throw new IllegalArgumentException("group=G is required");
+    long idleMs = (long) (Double.parseDouble(opts.getOrDefault("idle", "0")) * 1000);
+    Properties p = base();
+    p.put("client.id", opts.getOrDefault("name", "compat-java-member"));
+    p.put("group.id", groupId);
+    p.put("key.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer");
+    p.put("value.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer");
+    p.put("enable.auto.commit", "false");
+    p.put("auto.offset.reset", "earliest");
+    p.put("allow.auto.create.topics", "false");
+    p.put("fetch.max.wait.ms", "100");
+    p.put("default.api.timeout.ms", "30000");
+    String protocol = clientConfig.getOrDefault("group.protocol", "classic");
+    if (protocol.equalsIgnoreCase("classic")) {
+      p.put("group.protocol", "classic");
+      p.put("session.timeout.ms", "10000");
+      p.put("heartbeat.interval.ms", "1000");
+      String a = opts.get("assignor");
+      if (a != null) {
+        p.put("partition.assignment.strategy", switch (a) {
+          case "range" -> "org.apache.kafka.clients.consumer.RangeAssignor";
+          case "roundrobin" -> "org.apache.kafka.clients.consumer.RoundRobinAssignor";
+          case "sticky" -> "org.apache.kafka.clients.consumer.StickyAssignor";
+          case "cooperative-sticky" -> "org.apache.kafka.clients.consumer.CooperativeStickyAssignor";
+          default -> a;
+        });
+      }
+    }
+    if (opts.containsKey("instance")) p.put("group.instance.id", opts.get("instance"));
+    p.putAll(clientConfig);
+
+    KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p);
+    Thread main = Thread.currentThread();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      if (GROUP_CLOSED.getCount() == 0) return; // a normal exit: System.exit's code stands
+      stopping = true;
+      c.wakeup();
+      try {
+        if (!GROUP_CLOSED.await(20, TimeUnit.SECONDS)) main.interrupt();
+      } catch (InterruptedException e) {
+        // exit anyway
+      }
+      synchronized (OUT) {
+        OUT.flush();
+      }
+      Runtime.getRuntime().halt(0);
+    }, "harness-sigterm"));
+
+    TreeSet<Integer> owned = new TreeSet<>();
+    long[] lastActivity = {-1};
+    c.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+      @Override
+      public void onPartitionsRevoked(Collection<TopicPartition> tps) {
+        for (TopicPartition tp : tps) owned.remove(tp.partition());
+        emit("{\"ev\":\"revoked\",\"parts\":" + parts(tps) + ",\"all\":" + owned.toString().replace(" ", "") + "}");
+      }
+
+      @Override
+      public void onPartitionsAssigned(Collection<TopicPartition> tps) {
+        for (TopicPartition tp : tps) owned.add(tp.partition());
+        lastActivity[0] = System.nanoTime();
+        emit("{\"ev\":\"assigned\",\"parts\":" + parts(tps) + ",\"all\":" + owned.toString().replace(" ", "") + "}");
+      }
+
+      @Override
+      public void onPartitionsLost(Collection<TopicPartition> tps) {
+        for (TopicPartition tp : tps) owned.remove(tp.partition());
+        emit("{\"ev\":\"lost\",\"parts\":" + parts(tps) + ",\"all\":" + owned.toString().replace(" ", "") + "}");
+      }
+    });
+
+    long count = 0;
+    String stoppedBy = "signal";
+    try {
+      while (!stopping) {
+        if (idleMs > 0 && lastActivity[0] >= 0 && (System.nanoTime() - lastActivity[0]) / 1_000_000 > idleMs) {
+          stoppedBy = "idle";
+          break;
+        }
+        ConsumerRecords<byte[], byte[]> recs;
+        try {
+          recs = c.poll(Duration.ofMillis(200));
+        } catch (WakeupException e) {
+          break;
+        } catch (Exception e) {
+          emit("{\"ev\":\"poll_error\"," + err(e) + "}");
+          if (e instanceof org.apache.kafka.common.KafkaException && !(e instanceof org.apache.kafka.common.errors.RetriableException)
+              && !(e instanceof org.apache.kafka.clients.consumer.CommitFailedException)) {
+            throw e;
+          }
+          continue;
+        }
+        if (recs.isEmpty()) continue;
+        lastActivity[0] = System.nanoTime();
+        Map<TopicPartition, OffsetAndMetadata> next = new TreeMap<>(
+            Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition));
+        synchronized (OUT) {
+          for (ConsumerRecord<byte[], byte[]> r : recs) {
+            OUT.println("{\"ev\":\"rec\",\"p\":" + r.partition() + ",\"o\":" + r.offset() + ",\"k\":" + b64(r.key())
+                + ",\"v\":" + b64(r.value()) + "}");
+            next.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+            count++;
+          }
+          OUT.flush();
+        }
+        try {
+          c.commitSync(next, OP);
+          StringBuilder sb = new StringBuilder("{\"ev\":\"commit\",\"offsets\":{");
+          String sep = "";
+          for (Map.Entry<TopicPartition, OffsetAndMetadata> e : next.entrySet()) {
+            sb.append(sep).append('"').append(e.getKey().partition()).append("\":").append(e.getValue().offset());
+            sep = ",";
+          }
+          emit(sb.append("}}").toString());
+        } catch (WakeupException e) {
+          break;
+        } catch (Exception e) {
+          // e.g. CommitFailedException / RebalanceInProgressException: the records are processed
+          // again by the next owner (at-least-once)
+          emit("{\"ev\":\"commit_error\",\"parts\":" + parts(next.keySet()) + "," + err(e) + "}");
+        }
+      }
+      try {
+        c.close(Duration.ofSeconds(10));
+      } catch (Exception e) {
+        emit("{\"ev\":\"close_error\"," + err(e) + "}");
+      }
+      emit("{\"done\":true,\"records\":" + count + ",\"stopped\":" + str(stoppedBy) + ",\"client\":" + str(CLIENT_VERSION) + "}");
+    } finally {
+      GROUP_CLOSED.countDown();
+    }
+  }
+
+  /** describeConsumerGroups + listConsumerGroupOffsets for group=G: one line. */
+  @SuppressWarnings("deprecation")
+  private void describeGroup() throws Exception {
+    String groupId = opts.get("group");
+    Properties p = base();
+    p.put("default.api.timeout.ms", "30000");
+    p.putAll(clientConfig);
+    StringBuilder sb = new StringBuilder("{");
+    try (Admin admin = Admin.create(p)) {
+      try {
+        ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(groupId)).all().get(30, TimeUnit.SECONDS).get(groupId);
+        sb.append("\"state\":").append(str(d.state() == null ? null : d.state().name())).append(",\"assignor\":").append(str(d.partitionAssignor()))
+            .append(",\"coordinator\":").append(d.coordinator() == null ? -1 : d.coordinator().id()).append(",\"members\":[");
+        List<MemberDescription> ms = new ArrayList<>(d.members());
+        ms.sort(Comparator.comparing(MemberDescription::clientId));
+        String sep = "";
+        for (MemberDescription m : ms) {
+          List<TopicPartition> tps = new ArrayList<>();
+          for (TopicPartition tp : m.assignment().topicPartitions()) if (tp.topic().equals(topic)) tps.add(tp);
+          sb.append(sep).append("{\"client_id\":").append(str(m.clientId())).append(",\"parts\":").append(parts(tps)).append('}');
+          sep = ",";
+        }
+        sb.append("],\"describe_error\":null");
+      } catch (Exception e) {
+        sb.append("\"describe_error\":{").append(err(e)).append('}');
+      }
+      try {
+        Map<TopicPartition, OffsetAndMetadata> o = admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata()
+            .get(30, TimeUnit.SECONDS);
+        sb.append(",\"offsets\":{");
+        String sep = "";
+        TreeMap<Integer, Long> byPartition = new TreeMap<>();
+        for (Map.Entry<TopicPartition, OffsetAndMetadata> e : o.entrySet()) {
+          if (e.getKey().topic().equals(topic) && e.getValue() != null) byPartition.put(e.getKey().partition(), e.getValue().offset());
+        }
+        for (Map.Entry<Integer, Long> e : byPartition.entrySet()) {
+          sb.append(sep).append('"').append(e.getKey()).append("\":").append(e.getValue());
+          sep = ",";
+        }
+        sb.append("},\"offsets_error\":null");
+      } catch (Exception e) {
+        sb.append(",\"offsets_error\":{").append(err(e)).append('}');
+      }
+      admin.close(Duration.ofSeconds(10));
+    }
+    emit(sb.append('}').toString());
     done("\"done\":true,\"client\":" + str(CLIENT_VERSION));
   }
 
