@@ -13,7 +13,9 @@ which sends LeaveGroup), or "timeout" passes.
 
 Params (JSON object on stdin):
   topic, group, name, session_timeout_ms?, heartbeat_interval_ms?, stop_file?, timeout?,
-  assignor? ("range" | "roundrobin" | "cooperative-sticky"), config? {librdkafka props}
+  assignor? (classic: "range" | "roundrobin" | "cooperative-sticky"; KIP-848: "uniform" | "range"),
+  protocol? ("classic" default | "consumer": KIP-848), instance_id? (group.instance.id),
+  config? {librdkafka props}
 
 Output (JSON lines, flushed at once so the parent sees them live):
   {"ev": "assign", "parts": [...], "all": [...]}   after each assignment (all = what it owns now)
@@ -76,8 +78,6 @@ def main():
         "bootstrap.servers": bootstrap,
         "group.id": p["group"],
         "client.id": p.get("name", "py-member"),
-        "session.timeout.ms": p.get("session_timeout_ms", 6000),
-        "heartbeat.interval.ms": p.get("heartbeat_interval_ms", 500),
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",
         "allow.auto.create.topics": False,
@@ -85,8 +85,18 @@ def main():
         "fetch.wait.max.ms": 100,
         "topic.metadata.refresh.interval.ms": 2000,
     }
-    if p.get("assignor"):
-        conf["partition.assignment.strategy"] = p["assignor"]
+    if p.get("protocol") == "consumer":
+        # KIP-848: the broker assigns; session and heartbeat timing are broker configs
+        conf["group.protocol"] = "consumer"
+        if p.get("assignor"):
+            conf["group.remote.assignor"] = p["assignor"]
+    else:
+        conf["session.timeout.ms"] = p.get("session_timeout_ms", 6000)
+        conf["heartbeat.interval.ms"] = p.get("heartbeat_interval_ms", 500)
+        if p.get("assignor"):
+            conf["partition.assignment.strategy"] = p["assignor"]
+    if p.get("instance_id"):
+        conf["group.instance.id"] = p["instance_id"]
     conf.update(p.get("config", {}))
     owned = set()
 
@@ -105,6 +115,8 @@ def main():
             owned.discard(tp.partition)
         out({"ev": "lost", "parts": sorted(tp.partition for tp in parts), "all": sorted(owned)})
 
+    conf["error_cb"] = lambda e: out({"ev": "error", "error": e.name(), "code": e.code(), "str": e.str(),
+                                      "fatal": e.fatal()})
     consumer = Consumer(conf)
     consumer.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke, on_lost=on_lost)
     stop_file = p.get("stop_file")
