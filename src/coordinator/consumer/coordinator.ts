@@ -45,8 +45,8 @@ import {
 
 /** A Kafka error raised inside an operation; turned into the response at the API boundary. */
 export class ApiError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string) {
+  readonly code: number;
+  constructor(code: number, message: string) {
     super(message);
     this.code = code;
   }
@@ -61,13 +61,22 @@ export interface ConsumerCoordinatorOptions {
   assignors?: readonly Assignor[];
   /** Receives what timers produce (session and rebalance timeouts fence members). */
   onTimerResult?: (r: Result<void>) => void;
+  /**
+   * Every topic name a regex subscription may match (the service passes the topics the
+   * clients may see; Kafka also filters by DESCRIBE authorization). Without it, regexes match
+   * nothing.
+   */
+  listTopics?: () => Iterable<string>;
   /** Member ids generated for ConsumerGroupHeartbeat v0 (Kafka: Uuid.randomUuid()). */
   newUuid?: () => string;
 }
 
 type HeartbeatResponse = ConsumerGroupHeartbeatResponse;
 
-export function errorResponse(code: ErrorCode, message: string | null): HeartbeatResponse {
+/** Kafka's INVALID_REGULAR_EXPRESSION (128); not in src/common/errors.ts yet. */
+export const INVALID_REGULAR_EXPRESSION = 128;
+
+export function errorResponse(code: number, message: string | null): HeartbeatResponse {
   return { throttleTimeMs: 0, errorCode: code, errorMessage: message, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
 }
 
@@ -80,6 +89,8 @@ export class ConsumerGroupCoordinator {
   #onTimerResult: (r: Result<void>) => void;
   #newUuid: () => string;
   #timers = new Map<string, () => void>();
+  #listTopics: () => Iterable<string>;
+  #regexes = new Map<string, RegExp>();
 
   constructor(options: ConsumerCoordinatorOptions) {
     this.#clock = options.clock;
@@ -89,6 +100,7 @@ export class ConsumerGroupCoordinator {
     if (this.assignors.length === 0) throw new Error('at least one assignor is required');
     this.#onTimerResult = options.onTimerResult ?? ((r) => void r.complete(null));
     this.#newUuid = options.newUuid ?? randomUuid;
+    this.#listTopics = options.listTopics ?? (() => []);
   }
 
   // ---- ConsumerGroupHeartbeat ------------------------------------------------------------
@@ -107,23 +119,25 @@ export class ConsumerGroupCoordinator {
     });
   }
 
+  /** Kafka 4's GroupCoordinatorService.throwIfConsumerGroupHeartbeatRequestIsInvalid, in its order. */
   #validate(ctx: RequestContext, req: ConsumerGroupHeartbeatRequest): void {
     const bad = (msg: string) => new ApiError(ErrorCode.INVALID_REQUEST, msg);
-    if (ctx.apiVersion >= CONSUMER_GENERATED_MEMBER_ID_REQUIRED_VERSION && req.memberId === '') throw bad("MemberId can't be empty.");
+    if (ctx.apiVersion >= CONSUMER_GENERATED_MEMBER_ID_REQUIRED_VERSION || req.memberEpoch > 0 || req.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH) {
+      if (req.memberId === '') throw bad("MemberId can't be empty.");
+    }
     if (req.groupId === '') throw bad("GroupId can't be empty.");
     if (req.instanceId === '') throw bad("InstanceId can't be empty.");
     if (req.rackId === '') throw bad("RackId can't be empty.");
-    if (req.subscribedTopicRegex !== null) throw bad('SubscribedTopicRegex is not supported yet.');
-    if (req.memberEpoch > 0 || req.memberEpoch === LEAVE_GROUP_MEMBER_EPOCH) {
-      if (req.memberId === '') throw bad("MemberId can't be empty.");
-    } else if (req.memberEpoch === 0) {
+    if (req.memberEpoch === 0) {
       if (req.rebalanceTimeoutMs === -1) throw bad('RebalanceTimeoutMs must be provided in first request.');
       if (req.topicPartitions === null || req.topicPartitions.length > 0) throw bad('TopicPartitions must be empty when (re-)joining.');
-      if (req.subscribedTopicNames === null || req.subscribedTopicNames.length === 0) throw bad('SubscribedTopicNames must be set in first request.');
+      // Kafka accepts an empty list of names or an empty regex: a member subscribed to nothing.
+      if (req.subscribedTopicNames === null && req.subscribedTopicRegex === null) {
+        throw bad('Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.');
+      }
     } else if (req.memberEpoch === LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
-      if (req.memberId === '') throw bad("MemberId can't be empty.");
       if (req.instanceId === null) throw bad("InstanceId can't be null.");
-    } else {
+    } else if (req.memberEpoch < LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
       throw bad('MemberEpoch is invalid.');
     }
     if (req.serverAssignor !== null && !this.assignors.some((a) => a.name === req.serverAssignor)) {
@@ -200,10 +214,12 @@ export class ConsumerGroupCoordinator {
       rebalanceTimeoutMs: req.rebalanceTimeoutMs !== -1 ? req.rebalanceTimeoutMs : member.rebalanceTimeoutMs,
       serverAssignor: req.serverAssignor ?? member.serverAssignor,
       subscribedTopicNames: req.subscribedTopicNames ? [...req.subscribedTopicNames] : member.subscribedTopicNames,
+      subscribedTopicRegex: req.subscribedTopicRegex ?? member.subscribedTopicRegex,
       clientId: ctx.clientId,
       clientHost: ctx.clientHost,
     };
     const isNew = !group.members.has(memberId);
+    if (updated.subscribedTopicRegex !== member.subscribedTopicRegex && updated.subscribedTopicRegex) this.#compile(updated.subscribedTopicRegex);
     let bumpGroupEpoch = false;
     if (isNew || !sameMetadata(member, updated)) {
       emit(memberMetadataRecord(groupId, updated));
@@ -307,7 +323,7 @@ export class ConsumerGroupCoordinator {
   /** Recomputes the subscribed topics' metadata; emits and returns true if it changed. */
   #refreshSubscriptionMetadata(group: ConsumerGroupState, emit: (r: ConsumerGroupRecord) => void): boolean {
     const names = new Set<string>();
-    for (const m of group.members.values()) for (const t of m.subscribedTopicNames) names.add(t);
+    for (const m of group.members.values()) for (const t of this.memberTopics(m)) names.add(t);
     const topics: TopicMetadata[] = [];
     for (const name of [...names].sort()) {
       const md = this.#metadata(name);
@@ -328,7 +344,7 @@ export class ConsumerGroupCoordinator {
     const members = [...group.members.values()].map((m) => ({
       memberId: m.memberId,
       rackId: m.rackId,
-      subscribedTopicIds: m.subscribedTopicNames.filter((n) => byName.has(n)).map((n) => byName.get(n)!.topicId),
+      subscribedTopicIds: this.memberTopics(m).filter((n) => byName.has(n)).map((n) => byName.get(n)!.topicId),
     }));
     const result = assignor.assign({ members, topics, previous: group.targetAssignment });
     for (const m of [...group.members.keys()].sort()) {
@@ -337,6 +353,33 @@ export class ConsumerGroupCoordinator {
       if (!prev || !equalAssignments(prev, next)) emit({ type: 'cg-target-member', groupId: group.groupId, memberId: m, value: { assignment: next } });
     }
     emit({ type: 'cg-target-metadata', groupId: group.groupId, value: { assignmentEpoch: group.groupEpoch } });
+  }
+
+  /**
+   * The topic names a member subscribes to: its names plus the topics its regex matches (a
+   * full match, like Kafka's RE2J `matches()`, over `listTopics()`), sorted.
+   */
+  memberTopics(m: ConsumerMember): string[] {
+    const out = new Set(m.subscribedTopicNames);
+    if (m.subscribedTopicRegex) {
+      const re = this.#compile(m.subscribedTopicRegex);
+      for (const t of this.#listTopics()) if (re.test(t)) out.add(t);
+    }
+    return [...out].sort();
+  }
+
+  #compile(regex: string): RegExp {
+    let re = this.#regexes.get(regex);
+    if (!re) {
+      try {
+        re = new RegExp(`^(?:${regex})$`, 'u');
+      } catch (e) {
+        throw new ApiError(INVALID_REGULAR_EXPRESSION, `SubscribedTopicRegex \`${regex}\` is not a valid regular expression: ${(e as Error).message}.`);
+      }
+      if (this.#regexes.size > 1000) this.#regexes.clear();
+      this.#regexes.set(regex, re);
+    }
+    return re;
   }
 
   /** The assignor most members ask for (ties: by name), else the default (the first). */

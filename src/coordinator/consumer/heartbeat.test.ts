@@ -74,16 +74,16 @@ test('request validation: INVALID_REQUEST and UNSUPPORTED_ASSIGNOR', () => {
     [{ memberId: '', memberEpoch: 0, rebalanceTimeoutMs: 1, subscribedTopicNames: ['t'], topicPartitions: [] }, 1, "MemberId can't be empty."],
     [{ groupId: '', memberId: 'm', memberEpoch: 1 }, 1, "GroupId can't be empty."],
     [{ memberId: 'm', memberEpoch: 1, instanceId: '' }, 1, "InstanceId can't be empty."],
+    [{ groupId: '', memberId: '', memberEpoch: 0 }, 1, "MemberId can't be empty."], // member id first
     [{ memberId: 'm', memberEpoch: 1, rackId: '' }, 1, "RackId can't be empty."],
     [{ memberId: 'm', memberEpoch: 0, subscribedTopicNames: ['t'], topicPartitions: [] }, 1, 'RebalanceTimeoutMs must be provided in first request.'],
     [{ memberId: 'm', memberEpoch: 0, rebalanceTimeoutMs: 1, subscribedTopicNames: ['t'] }, 1, 'TopicPartitions must be empty when (re-)joining.'],
     [{ memberId: 'm', memberEpoch: 0, rebalanceTimeoutMs: 1, subscribedTopicNames: ['t'], topicPartitions: h.owned({ t: [0] }) }, 1, 'TopicPartitions must be empty when (re-)joining.'],
-    [{ memberId: 'm', memberEpoch: 0, rebalanceTimeoutMs: 1, subscribedTopicNames: [], topicPartitions: [] }, 1, 'SubscribedTopicNames must be set in first request.'],
+    [{ memberId: 'm', memberEpoch: 0, rebalanceTimeoutMs: 1, topicPartitions: [] }, 1, 'Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.'],
     [{ memberId: '', memberEpoch: 1 }, 0, "MemberId can't be empty."],
     [{ memberId: '', memberEpoch: -1 }, 0, "MemberId can't be empty."],
     [{ memberId: 'm', memberEpoch: -2 }, 0, "InstanceId can't be null."],
     [{ memberId: 'm', memberEpoch: -3 }, 0, 'MemberEpoch is invalid.'],
-    [{ memberId: 'm', memberEpoch: 0, rebalanceTimeoutMs: 1, subscribedTopicRegex: 't.*', topicPartitions: [] }, 1, 'SubscribedTopicRegex is not supported yet.'],
   ];
   for (const [req, v, msg] of cases) {
     const r = h.hb(req, v);
@@ -290,4 +290,33 @@ test('a failed append restores the group and answers the mapped coordinator erro
   h.failAppends = E.REQUEST_TIMED_OUT;
   assert.equal(h.join('b', ['t']).errorCode, E.COORDINATOR_NOT_AVAILABLE);
   assert.equal(JSON.stringify(h.coordinator.snapshot()), snap);
+});
+
+test('regex subscriptions: full match over the listed topics, new topics picked up, invalid regex', () => {
+  const h: Harness = new Harness({}, (): string[] => [...h.topics.keys()]);
+  h.addTopic('orders', 2);
+  h.addTopic('orders-dlq', 1);
+  h.addTopic('payments', 1);
+  const r = h.hb({ memberId: 'a', memberEpoch: 0, rebalanceTimeoutMs: 1000, subscribedTopicRegex: 'orders.*', topicPartitions: [] });
+  assert.deepEqual(h.named(r.assignment), { orders: [0, 1], 'orders-dlq': [0] });
+  // "rders" alone matches nothing: Kafka's regexes must match the whole name.
+  const b = h.hb({ memberId: 'b', memberEpoch: 0, rebalanceTimeoutMs: 1000, subscribedTopicRegex: 'rders', subscribedTopicNames: ['payments'], topicPartitions: [] });
+  assert.deepEqual(h.named(b.assignment), { payments: [0] });
+  h.addTopic('orders-eu', 1);
+  const r2 = h.hb({ memberId: 'a', memberEpoch: 1 });
+  assert.equal(r2.memberEpoch, 3);
+  assert.deepEqual(h.named(r2.assignment), { orders: [0, 1], 'orders-dlq': [0], 'orders-eu': [0] });
+  const bad = h.hb({ memberId: 'c', memberEpoch: 0, rebalanceTimeoutMs: 1000, subscribedTopicRegex: '(', topicPartitions: [] });
+  assert.equal(bad.errorCode, 128); // INVALID_REGULAR_EXPRESSION
+  assert.ok(!h.coordinator.groups.get('g')!.members.has('c'));
+  // Switching from the regex to names (empty regex = none).
+  const r3 = h.hb({ memberId: 'a', memberEpoch: 3, subscribedTopicRegex: '', subscribedTopicNames: ['orders'], topicPartitions: h.owned({ orders: [0, 1], 'orders-dlq': [0], 'orders-eu': [0] }) });
+  assert.deepEqual(h.named(r3.assignment), { orders: [0, 1] });
+});
+
+test('a member may join subscribed to nothing', () => {
+  const h = new Harness();
+  h.addTopic('t', 1);
+  const r = h.join('a', []);
+  assert.deepEqual([r.errorCode, r.memberEpoch, h.named(r.assignment)], [E.NONE, 1, {}]);
 });

@@ -23,9 +23,10 @@ export class Harness {
   readonly coordinator: ConsumerGroupCoordinator;
   #ids = 0;
 
-  constructor(config: Partial<ConsumerCoordinatorConfig> = {}) {
+  constructor(config: Partial<ConsumerCoordinatorConfig> = {}, listTopics?: () => Iterable<string>) {
     this.coordinator = new ConsumerGroupCoordinator({
       clock: this.clock,
+      ...(listTopics ? { listTopics } : {}),
       metadata: (t) => this.topics.get(t),
       config,
       onTimerResult: (r) => this.run(r),
