@@ -214,11 +214,16 @@ describe('consumer groups across a broker restart (kafkajs)', { skip, timeout: 1
     await waitAllConsumed(ledger, 'before the kill');
     const before = await waitCommittedAtEnd(group, topic, 'before the kill');
     for (const m of ms) await stopMember(m);
+    // a second, memberless group whose offsets are set by the admin (OffsetCommit, generation -1)
+    const simple = `${topic}-simple`;
+    const simpleOffsets = Array.from({ length: PARTITIONS }, (_, p) => ({ partition: p, offset: String(p) }));
+    await admin.setOffsets({ groupId: simple, topic, partitions: simpleOffsets });
 
     await broker.restart('SIGKILL');
 
     const afterRestart = await waitFor(async () => committed(group, topic), { timeoutMs: WAIT_MS, intervalMs: 500, message: 'OffsetFetch after restart' });
     assert.deepEqual(afterRestart, before, 'committed offsets after the restart');
+    assert.deepEqual(await committed(simple, topic), new Map(simpleOffsets.map((o) => [o.partition, BigInt(o.offset)])), 'the admin-set offsets of a second group');
     await produceRound(topic, ledger, 'b');
     const r = await startMember('k3', topic, group, ledger);
     await waitAllConsumed(ledger, 'after the restart');
@@ -248,6 +253,44 @@ describe('consumer groups across a broker restart (kafkajs)', { skip, timeout: 1
     for (const m of ms) {
       for (const [p, list] of m.seen) {
         const from = seenBefore.get(m.name)!.get(p) ?? 0;
+        for (const o of list.slice(from)) assert.ok(o >= before.get(p)!, `${m.name} re-read ${p}:${o} below the committed ${before.get(p)}`);
+      }
+    }
+    for (const m of ms) await stopMember(m);
+  });
+
+  it('a broker killed (SIGKILL) in the middle of a rebalance: the group converges and keeps its offsets', async () => {
+    const topic = await createTopic('grp-restart-rebalance');
+    const group = `${topic}-g`;
+    const ledger = new Ledger();
+    await produceRound(topic, ledger, 'a');
+    const ms = [await startMember('r1', topic, group, ledger), await startMember('r2', topic, group, ledger)];
+    await waitAllConsumed(ledger, 'before the kill');
+    const before = await waitCommittedAtEnd(group, topic, 'before the kill');
+    const seenBefore = new Map(ms.map((m) => [m.name, new Map([...m.seen].map(([p, l]) => [p, l.length]))]));
+
+    // a third member starts joining (the others are told to rejoin) and the broker dies
+    ms.push(await startMember('r3', topic, group, ledger));
+    await waitFor(async () => {
+      const { groups } = await admin.describeGroups([group]);
+      return groups[0]!.state !== 'Stable' || groups[0]!.members.length === 3;
+    }, { timeoutMs: WAIT_MS, intervalMs: 20, message: 'rebalance under way' });
+    await broker.restart('SIGKILL');
+
+    assert.deepEqual(await waitFor(async () => committed(group, topic), { timeoutMs: WAIT_MS, intervalMs: 500, message: 'OffsetFetch after restart' }), before);
+    await waitFor(async () => {
+      const { groups } = await admin.describeGroups([group]);
+      const g = groups[0]!;
+      if (g.state !== 'Stable' || g.members.length !== 3) return false;
+      const owned = g.members.flatMap((m) => kafkajs.AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment[topic] ?? []);
+      return owned.length === PARTITIONS && new Set(owned).size === PARTITIONS;
+    }, { timeoutMs: WAIT_MS, intervalMs: 250, message: 'the group is Stable with three members sharing the partitions' });
+    await produceRound(topic, ledger, 'b');
+    await waitAllConsumed(ledger, 'after the restart');
+    await waitCommittedAtEnd(group, topic, 'after the restart');
+    for (const m of ms) {
+      for (const [p, list] of m.seen) {
+        const from = seenBefore.get(m.name)?.get(p) ?? 0;
         for (const o of list.slice(from)) assert.ok(o >= before.get(p)!, `${m.name} re-read ${p}:${o} below the committed ${before.get(p)}`);
       }
     }
