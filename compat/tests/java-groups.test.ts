@@ -5,8 +5,9 @@
  *
  * - kafka-clients 4.4.0, once with cooperative-sticky and once with range: three members share a
  *   12-partition topic with no partition owned twice (the members' own views and the AdminClient's
- *   describeConsumerGroups agree); one is killed with SIGKILL (no LeaveGroup) and its partitions
- *   move to the two others once its session (6 s) times out; a fourth joins and the partitions are
+ *   describeConsumerGroups agree, and sampled every 100 ms no two live members own the same
+ *   partition); one is killed with SIGKILL (no LeaveGroup) and its partitions move to the two
+ *   others once its session (6 s) times out; a fourth joins and the partitions are
  *   spread over three members again; every record produced is processed at least once, none is
  *   skipped (per partition the processed offsets cover 0..end), and the committed offsets
  *   (listConsumerGroupOffsets) reach the end offsets; after clean stops (SIGTERM → close() →
@@ -60,6 +61,39 @@ async function until<T>(what: string, fn: () => T | undefined | false | Promise<
 function disjointCover(views: number[][]): boolean {
   const all = views.flat();
   return all.length === PARTITIONS && new Set(all).size === PARTITIONS && all.every((p) => p >= 0 && p < PARTITIONS);
+}
+
+/**
+ * Watches the live members' own views every 100 ms and records a partition that two of them own
+ * in two consecutive samples (one sample may catch a revoke and an assign printed by two
+ * processes in the same instant, in either order). A SIGKILLed member stops counting at once.
+ */
+class OwnershipMonitor {
+  readonly violations: string[] = [];
+  #prev = new Set<string>();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(members: () => GroupMember[]) {
+    this.#timer = setInterval(() => {
+      const now = new Set<string>();
+      const owner = new Map<number, string>();
+      for (const m of members()) {
+        if (m.exited || m.proc.killed) continue;
+        for (const p of m.owned) {
+          const other = owner.get(p);
+          if (other !== undefined) now.add(`${p}:${other}+${m.name}`);
+          else owner.set(p, m.name);
+        }
+      }
+      for (const v of now) if (this.#prev.has(v) && !this.violations.includes(v)) this.violations.push(v);
+      this.#prev = now;
+    }, 100);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
 }
 
 const balanced = (ms: GroupMember[]) => disjointCover(ms.map((m) => m.owned))
@@ -161,6 +195,7 @@ for (const assignor of ['cooperative-sticky', 'range'] as const) {
       await run.produceRound();
 
       const [a, b, c] = ['j1', 'j2', 'j3'].map((n) => run.member(n)) as [GroupMember, GroupMember, GroupMember];
+      const monitor = new OwnershipMonitor(() => run.members);
       const t0 = Date.now();
       await until('three members own 4 disjoint partitions each', () => balanced([a, b, c]), WAIT_MS, () => run.views());
       const joinMs = Date.now() - t0;
@@ -215,6 +250,8 @@ for (const assignor of ['cooperative-sticky', 'range'] as const) {
         const errs = m.errors().filter((e) => !(e.ev === 'commit_error' && /RebalanceInProgress|CommitFailed/.test(e.error)));
         assert.deepEqual(errs, [], `${m.name} errors`);
       }
+      monitor.stop();
+      assert.deepEqual(monitor.violations, [], 'no partition owned by two live members at once (partition:members)');
       await Promise.all([a, b, d].map((m) => m.stop()));
       for (const m of [a, b, d]) assert.equal(m.done?.stopped, 'signal', `${m.name} closed cleanly: ${m.describe()}`);
       const empty = await until('group Empty after clean stops (LeaveGroup)', async () => {
