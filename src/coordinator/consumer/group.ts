@@ -55,7 +55,7 @@ export function newMember(memberId: string): ConsumerMember {
     rebalanceTimeoutMs: -1,
     serverAssignor: null,
     memberEpoch: 0,
-    previousMemberEpoch: 0,
+    previousMemberEpoch: -1,
     state: MemberState.STABLE,
     assigned: {},
     pendingRevocation: {},
@@ -125,6 +125,7 @@ export function replayRecord(groups: Map<string, ConsumerGroupState>, r: Consume
       return;
     }
     case 'cg-current-assignment': {
+      if (r.value === null && !g.members.has(r.memberId)) return; // Kafka ignores it
       const m = g.members.get(r.memberId) ?? newMember(r.memberId);
       g.members.set(r.memberId, m);
       if (r.value === null) {
