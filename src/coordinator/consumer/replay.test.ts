@@ -54,3 +54,22 @@ test('replaying the records of a scenario rebuilds the same state', () => {
   }).complete(null);
   assert.equal(r.errorCode, 0);
 });
+
+test('after loading, a member that was revoking is fenced by its rebalance timeout; regex members replay too', () => {
+  const h: Harness = new Harness({}, (): string[] => [...h.topics.keys()]);
+  h.addTopic('t', 2);
+  h.hb({ memberId: 'a', memberEpoch: 0, rebalanceTimeoutMs: 10_000, subscribedTopicRegex: 't|u', topicPartitions: [] });
+  h.join('b', ['t']);
+  h.hb({ memberId: 'a', memberEpoch: 1 }); // a must revoke t-1
+  const fresh = new ConsumerGroupCoordinator({ clock: h.clock, metadata: (t) => h.topics.get(t), listTopics: () => [...h.topics.keys()] });
+  for (const r of h.log) {
+    const e = encodeRecord(r);
+    fresh.replay(decodeRecord(e.key, e.value)!);
+  }
+  assert.deepEqual(fresh.snapshot(), h.coordinator.snapshot());
+  assert.equal(fresh.groups.get('g')!.members.get('a')!.subscribedTopicRegex, 't|u');
+  fresh.onLoaded();
+  assert.ok(fresh.hasTimer('rebalance', 'g', 'a'));
+  h.clock.advance(10_000);
+  assert.ok(!fresh.groups.get('g')!.members.has('a'));
+});
