@@ -30,6 +30,18 @@ const PER_PARTITION = 25;
 /** Safety net for each wait (a session timeout plus a rebalance, with margin). */
 const WAIT_MS = 30000;
 
+/** kafkajs's messages for the errors a stale member's commit may get. */
+const KAFKA_ERROR_BY_MESSAGE: Record<string, string> = {
+  'The coordinator is not aware of this member': 'UNKNOWN_MEMBER_ID',
+  'Specified group generation id is not valid': 'ILLEGAL_GENERATION',
+  'The group is rebalancing, so a rejoin is needed': 'REBALANCE_IN_PROGRESS',
+};
+
+function kafkaErrorType(e: unknown): string {
+  const x = e as { type?: string; message?: string; cause?: { type?: string } };
+  return x.type ?? x.cause?.type ?? KAFKA_ERROR_BY_MESSAGE[x.message ?? ''] ?? String(e);
+}
+
 interface Member {
   name: string;
   consumer: Consumer;
@@ -40,6 +52,8 @@ interface Member {
   crashed: boolean;
   /** Lowest offset processed per partition (for the resume check). */
   firstOffset: Map<number, bigint>;
+  /** Kafka error types of failed commits (a member that lost its partitions). */
+  commitErrors: string[];
 }
 
 describe('consumer groups: kafkajs 2.2.4', { skip: tributaryAvailability(), timeout: 120000 }, () => {
@@ -88,7 +102,7 @@ describe('consumer groups: kafkajs 2.2.4', { skip: tributaryAvailability(), time
     }
   }
 
-  async function startMember(name: string, groupId: string, opts: { crashable?: boolean; sink?: Ledger } = {}): Promise<Member> {
+  async function startMember(name: string, groupId: string, opts: { crashable?: boolean; sink?: Ledger; stallFirstBatchMs?: number } = {}): Promise<Member> {
     const crashable = opts.crashable ? createCrashableKafka(broker.brokers, { clientId: name }) : undefined;
     const client = crashable?.kafka ?? createKafka(broker.brokers, { clientId: name });
     const consumer = client.consumer({
@@ -101,7 +115,8 @@ describe('consumer groups: kafkajs 2.2.4', { skip: tributaryAvailability(), time
       // a crashed member must stay dead rather than restart itself
       retry: { retries: crashable ? 0 : 5, initialRetryTime: 100, maxRetryTime: 1000, restartOnFailure: async () => !crashable },
     });
-    const m: Member = { name, consumer, crashable, assigned: [], joins: 0, crashed: false, firstOffset: new Map() };
+    const m: Member = { name, consumer, crashable, assigned: [], joins: 0, crashed: false, firstOffset: new Map(), commitErrors: [] };
+    let stalled = false;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       m.joins++;
       m.assigned = [...(e.payload.memberAssignment[topic] ?? [])].sort((a, b) => a - b);
@@ -114,6 +129,11 @@ describe('consumer groups: kafkajs 2.2.4', { skip: tributaryAvailability(), time
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
         if (!batch.messages.length) return;
+        if (opts.stallFirstBatchMs && !stalled) {
+          // a processing stall: the connection stays open but no heartbeat is sent
+          stalled = true;
+          await new Promise((r) => setTimeout(r, opts.stallFirstBatchMs));
+        }
         for (const msg of batch.messages) {
           if (!isRunning() || isStale()) return;
           const off = BigInt(msg.offset);
@@ -123,7 +143,15 @@ describe('consumer groups: kafkajs 2.2.4', { skip: tributaryAvailability(), time
         }
         // commit after processing: the next offset to read
         const next = (BigInt(batch.messages[batch.messages.length - 1]!.offset) + 1n).toString();
-        await consumer.commitOffsets([{ topic, partition: batch.partition, offset: next }]);
+        try {
+          await consumer.commitOffsets([{ topic, partition: batch.partition, offset: next }]);
+        } catch (e) {
+          m.commitErrors.push(kafkaErrorType(e));
+          // Not rethrown: kafkajs 2.2.4 wraps the commit's UNKNOWN_MEMBER_ID in a
+          // KafkaJSNonRetriableError without its type, so its runner would not recognise it and
+          // would retry the batch with the stale member id; its next heartbeat finds out and rejoins.
+          return;
+        }
         await heartbeat();
       },
     });
@@ -273,5 +301,36 @@ describe('consumer groups: kafkajs 2.2.4', { skip: tributaryAvailability(), time
     // the first group's offsets did not move; the second group has its own
     assert.deepEqual(await committed(group), before);
     await waitCommittedAtEnd(g2, 'second group');
+  });
+
+  it('a member that stalls past its session timeout (socket open, no heartbeats) is removed, then rejoins', async (t) => {
+    const other = new Ledger();
+    for (const [k, v] of ledger.produced) {
+      const [p, o] = k.split(':');
+      other.addProduced(Number(p), o!, v);
+    }
+    const g3 = `${topic}-g3`;
+    const steady = await startMember('steady', g3, { sink: other });
+    await waitStable([steady], 'steady alone', g3);
+    const staller = await startMember('staller', g3, { sink: other, stallFirstBatchMs: SESSION_TIMEOUT_MS + 4000 });
+    await waitStable([steady, staller], 'both', g3);
+    await produceRound(); // gives the staller a batch to stall on
+    for (const [k, v] of ledger.produced) {
+      const [p, o] = k.split(':');
+      other.addProduced(Number(p), o!, v);
+    }
+    // the staller's session expires during its stall: the steady member gets everything
+    await waitFor(async () => {
+      const { groups } = await admin.describeGroups([g3]);
+      return groups[0]!.state === 'Stable' && groups[0]!.members.length === 1 && steady.assigned.length === PARTITIONS;
+    }, { timeoutMs: WAIT_MS, intervalMs: 100, message: 'the stalled member was removed' });
+    // back from the stall, its commit fails and it joins again
+    const asg = await waitStable([steady, staller], 'staller rejoined', g3);
+    assertDisjointCover(asg, PARTITIONS, 'after the staller rejoined');
+    assert.ok(staller.commitErrors.length > 0, 'the stalled member\'s commit was refused');
+    for (const t of staller.commitErrors) assert.ok(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS'].includes(t), `commit error ${t}`);
+    await waitAllConsumed(other, 'third group');
+    await waitCommittedAtEnd(g3, 'third group');
+    t.diagnostic(`stalled member's commit errors: ${staller.commitErrors.join(', ')}`);
   });
 });
