@@ -29,6 +29,9 @@ export interface BrokerConfig {
     offsetMetadataMaxBytes: number;
     offsetsRetentionMs: number;
     offsetsRetentionCheckIntervalMs: number;
+    consumerSessionTimeoutMs: number;
+    consumerHeartbeatIntervalMs: number;
+    consumerMaxGroupSize: number;
   };
   /** Broker config values set explicitly (by options or `config`), by Kafka name. */
   explicit: ReadonlyMap<string, string>;
@@ -83,6 +86,9 @@ export function resolveBrokerConfig(base: {
       offsetMetadataMaxBytes: Number(get('offset.metadata.max.bytes')),
       offsetsRetentionMs: Number(get('offsets.retention.minutes')) * 60_000,
       offsetsRetentionCheckIntervalMs: Number(get('offsets.retention.check.interval.ms')),
+      consumerSessionTimeoutMs: Number(get('group.consumer.session.timeout.ms')),
+      consumerHeartbeatIntervalMs: Number(get('group.consumer.heartbeat.interval.ms')),
+      consumerMaxGroupSize: Number(get('group.consumer.max.size')),
     },
     explicit,
   };

@@ -88,6 +88,11 @@ export class Broker {
           offsetsRetentionCheckIntervalMs: g.offsetsRetentionCheckIntervalMs,
         },
       },
+      consumer: {
+        sessionTimeoutMs: g.consumerSessionTimeoutMs,
+        heartbeatIntervalMs: g.consumerHeartbeatIntervalMs,
+        maxGroupSize: g.consumerMaxGroupSize,
+      },
     });
   }
 

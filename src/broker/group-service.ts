@@ -1,6 +1,8 @@
 /**
- * The group coordinator's service: it owns the `__consumer_offsets` topic and gives the pure
- * state machine (coordinator/group) its durability (DESIGN.md §5).
+ * The group coordinators' service: it owns the `__consumer_offsets` topic and gives the two pure
+ * state machines — classic groups (coordinator/group) and KIP-848 consumer groups
+ * (coordinator/consumer) — their durability (DESIGN.md §5). Offsets of both kinds live in the
+ * classic coordinator's store; a group id is of one kind at a time (see the handlers).
  *
  * - The topic is created on first use (FindCoordinator or any group API), compacted, with
  *   offsets.topic.num.partitions partitions; a group lives in partition partitionFor(groupId).
@@ -14,8 +16,14 @@ import { ErrorCode, KafkaError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import { GroupCoordinator, type GroupCoordinatorOptions } from '../coordinator/group/coordinator.ts';
 import { decodeRecord, encodeRecord, recordGroupId, type GroupRecord } from '../coordinator/group/records.ts';
+import {
+  ConsumerGroupCoordinator,
+  decodeRecord as decodeConsumerRecord,
+  encodeRecord as encodeConsumerRecord,
+  isConsumerGroupKeyVersion,
+  type ConsumerGroupRecord,
+} from '../coordinator/consumer/index.ts';
 import { partitionFor } from '../coordinator/group/partition-for.ts';
-import type { Result } from '../coordinator/group/types.ts';
 import { consumerLag, type PartitionLag } from '../coordinator/group/lag.ts';
 import { buildRecordBatch, decodeRecords } from '../protocol/records.ts';
 import { StoppableClock, type Clock } from '../common/clock.ts';
@@ -32,10 +40,22 @@ export interface GroupServiceOptions {
   numPartitions: number;
   segmentBytes: number;
   coordinator: Omit<GroupCoordinatorOptions, 'clock' | 'onTimerResult'>;
+  consumer: { sessionTimeoutMs: number; heartbeatIntervalMs: number; maxGroupSize: number };
+}
+
+/** A record of either coordinator, with what the append needs. */
+type AnyRecord = GroupRecord | ConsumerGroupRecord;
+
+function encodeAny(r: AnyRecord): { groupId: string; key: Buffer; value: Buffer | null } {
+  if (r.type === 'offset' || r.type === 'group') return { groupId: recordGroupId(r), ...encodeRecord(r) };
+  return { groupId: r.groupId, ...encodeConsumerRecord(r) };
 }
 
 export class GroupService {
+  /** Classic groups, and the offsets of every group. */
   readonly coordinator: GroupCoordinator;
+  /** KIP-848 consumer groups. */
+  readonly consumer: ConsumerGroupCoordinator;
   readonly numPartitions: number;
   #topics: TopicManager;
   #logger: Logger;
@@ -53,6 +73,16 @@ export class GroupService {
     this.coordinator = new GroupCoordinator({
       ...opts.coordinator,
       clock: this.#clock,
+      onTimerResult: (r) => void this.apply(r),
+    });
+    this.consumer = new ConsumerGroupCoordinator({
+      clock: this.#clock,
+      config: opts.consumer,
+      metadata: (topic) => {
+        const t = this.#topics.get(topic);
+        return t ? { id: t.id, partitions: t.partitions } : undefined;
+      },
+      listTopics: () => this.#topics.list().map((t) => t.name),
       onTimerResult: (r) => void this.apply(r),
     });
     // An existing topic fixes the partition count (groups must keep their partition).
@@ -87,8 +117,10 @@ export class GroupService {
     let records = 0;
     for (let p = 0; p < this.numPartitions; p++) records += await this.#loadPartition(p);
     await this.apply(this.coordinator.onLoaded());
+    this.consumer.onLoaded();
     this.#logger.info('loaded consumer groups', {
-      groups: this.coordinator.groupIds().length,
+      classic: this.coordinator.groupIds().length,
+      consumer: this.consumer.groupIds().length,
       records,
       ms: this.#clock.now() - started,
     });
@@ -104,8 +136,13 @@ export class GroupService {
       if (read.bytes === 0) break;
       for (const rec of decodeRecords(Buffer.concat(read.records, read.bytes))) {
         offset = rec.offset + 1;
-        if (!rec.key) continue;
-        this.coordinator.replay(decodeRecord(rec.key, rec.value));
+        if (!rec.key || rec.key.length < 2) continue;
+        if (isConsumerGroupKeyVersion(rec.key.readInt16BE(0))) {
+          const r = decodeConsumerRecord(rec.key, rec.value);
+          if (r) this.consumer.replay(r);
+        } else {
+          this.coordinator.replay(decodeRecord(rec.key, rec.value));
+        }
         count++;
       }
     }
@@ -116,7 +153,7 @@ export class GroupService {
    * Appends a result's records and completes it once they are durable. Resolves to what
    * `complete` returns (the response, or undefined for JoinGroup/SyncGroup).
    */
-  apply<R>(result: Result<R>): Promise<R> {
+  apply<R>(result: { readonly records: readonly AnyRecord[]; complete(appendError: ErrorCode | null): R }): Promise<R> {
     const durable = this.#append(result.records);
     const completed = this.#tail.then(() =>
       durable.then(
@@ -133,14 +170,15 @@ export class GroupService {
   }
 
   /** Appends records (one batch per partition, synchronously queued) and waits for the sync. */
-  #append(records: readonly GroupRecord[]): Promise<void> {
+  #append(records: readonly AnyRecord[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     const byPartition = new Map<number, { key: Buffer; value: Buffer | null }[]>();
     for (const r of records) {
-      const p = partitionFor(recordGroupId(r), this.numPartitions);
+      const encoded = encodeAny(r);
+      const p = partitionFor(encoded.groupId, this.numPartitions);
       let list = byPartition.get(p);
       if (!list) byPartition.set(p, (list = []));
-      list.push(encodeRecord(r));
+      list.push(encoded);
     }
     const now = this.#clock.now();
     const pending: Promise<void>[] = [];

@@ -15,6 +15,8 @@ import { describeGroups } from './15-describe-groups.ts';
 import { listGroups } from './16-list-groups.ts';
 import { deleteGroups } from './42-delete-groups.ts';
 import { offsetDelete } from './47-offset-delete.ts';
+import { consumerGroupHeartbeat } from './68-consumer-group-heartbeat.ts';
+import { consumerGroupDescribe } from './69-consumer-group-describe.ts';
 import { apiVersions } from './18-api-versions.ts';
 import { createTopics } from './19-create-topics.ts';
 import { deleteTopics } from './20-delete-topics.ts';
@@ -46,4 +48,6 @@ export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map<number, ApiHand
   [42, deleteGroups],
   [47, offsetDelete],
   [60, describeCluster],
+  [68, consumerGroupHeartbeat],
+  [69, consumerGroupDescribe],
 ]);

@@ -149,8 +149,12 @@ export class GroupCoordinator {
 
   // ---------------------------------------------------------------- offsets
 
-  offsetCommit(ctx: RequestContext, req: OffsetCommitRequest): Result<OffsetCommitResponse> {
-    return offsetCommit(this.#engine, this.#offsets, this.#apply, ctx, req);
+  /**
+   * OffsetCommit. `trusted`: the member was validated by another coordinator (a KIP-848
+   * consumer group, whose offsets live in this store), so the classic group checks are skipped.
+   */
+  offsetCommit(ctx: RequestContext, req: OffsetCommitRequest, trusted = false): Result<OffsetCommitResponse> {
+    return offsetCommit(this.#engine, this.#offsets, this.#apply, ctx, req, trusted);
   }
 
   /**

@@ -69,6 +69,7 @@ export function offsetCommit(
   apply: (r: GroupRecord) => void,
   ctx: RequestContext,
   req: OffsetCommitRequest,
+  trusted = false,
 ): Result<OffsetCommitResponse> {
   const allWith = (errorCode: ErrorCode): OffsetCommitResponse => ({
     throttleTimeMs: 0,
@@ -76,8 +77,10 @@ export function offsetCommit(
   });
   // OffsetCommit v0 has neither generation nor member id.
   const generationId = ctx.apiVersion === 0 ? -1 : req.generationIdOrMemberEpoch;
-  const group = e.groups.get(req.groupId);
-  if (!group) {
+  const group = trusted ? undefined : e.groups.get(req.groupId);
+  if (trusted) {
+    // Validated by the consumer-group coordinator: no classic membership applies.
+  } else if (!group) {
     if (generationId >= 0) {
       // v9+: GROUP_ID_NOT_FOUND; older versions keep ILLEGAL_GENERATION.
       return immediate(allWith(ctx.apiVersion >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION));
