@@ -26,6 +26,7 @@ import {
   type BrokerProcess,
 } from '../testkit/broker.ts';
 import { createKafka } from '../testkit/kafkajs.ts';
+import { createAdmin } from '../testkit/platformatic.ts';
 import { HEARTBEAT_INTERVAL_MS, Ledger, REBALANCE_TIMEOUT_MS, SESSION_TIMEOUT_MS } from '../testkit/groups.ts';
 
 const { Partitioners } = kafkajs;
@@ -213,17 +214,23 @@ describe('consumer groups across a broker restart (kafkajs)', { skip, timeout: 1
     const ms = [await startMember('k1', topic, group, ledger), await startMember('k2', topic, group, ledger)];
     await waitAllConsumed(ledger, 'before the kill');
     const before = await waitCommittedAtEnd(group, topic, 'before the kill');
-    for (const m of ms) await stopMember(m);
-    // a second, memberless group whose offsets are set by the admin (OffsetCommit, generation -1)
+    await Promise.all(ms.map((m) => stopMember(m)));
+    // a second group that never had members: offsets committed by an admin (a single
+    // OffsetCommit with generation -1 and no member id, @platformatic/kafka's alterConsumerGroupOffsets)
     const simple = `${topic}-simple`;
-    const simpleOffsets = Array.from({ length: PARTITIONS }, (_, p) => ({ partition: p, offset: String(p) }));
-    await admin.setOffsets({ groupId: simple, topic, partitions: simpleOffsets });
+    const simpleOffsets = Array.from({ length: PARTITIONS }, (_, p) => ({ partition: p, offset: BigInt(p) }));
+    const pltAdmin = createAdmin([broker.bootstrap]);
+    try {
+      await pltAdmin.alterConsumerGroupOffsets({ groupId: simple, topics: [{ name: topic, partitionOffsets: simpleOffsets }] });
+    } finally {
+      await pltAdmin.close();
+    }
 
     await broker.restart('SIGKILL');
 
     const afterRestart = await waitFor(async () => committed(group, topic), { timeoutMs: WAIT_MS, intervalMs: 500, message: 'OffsetFetch after restart' });
     assert.deepEqual(afterRestart, before, 'committed offsets after the restart');
-    assert.deepEqual(await committed(simple, topic), new Map(simpleOffsets.map((o) => [o.partition, BigInt(o.offset)])), 'the admin-set offsets of a second group');
+    assert.deepEqual(await committed(simple, topic), new Map(simpleOffsets.map((o) => [o.partition, o.offset])), 'the admin-set offsets of a second group');
     await produceRound(topic, ledger, 'b');
     const r = await startMember('k3', topic, group, ledger);
     await waitAllConsumed(ledger, 'after the restart');
@@ -256,7 +263,7 @@ describe('consumer groups across a broker restart (kafkajs)', { skip, timeout: 1
         for (const o of list.slice(from)) assert.ok(o >= before.get(p)!, `${m.name} re-read ${p}:${o} below the committed ${before.get(p)}`);
       }
     }
-    for (const m of ms) await stopMember(m);
+    await Promise.all(ms.map((m) => stopMember(m)));
   });
 
   it('a broker killed (SIGKILL) in the middle of a rebalance: the group converges and keeps its offsets', async () => {
@@ -294,6 +301,6 @@ describe('consumer groups across a broker restart (kafkajs)', { skip, timeout: 1
         for (const o of list.slice(from)) assert.ok(o >= before.get(p)!, `${m.name} re-read ${p}:${o} below the committed ${before.get(p)}`);
       }
     }
-    for (const m of ms) await stopMember(m);
+    await Promise.all(ms.map((m) => stopMember(m)));
   });
 });
