@@ -8,7 +8,9 @@
  * over its partitions; every record is processed at least once, each committed after it is
  * processed (`message.commit()`); the group, restarted with one member, resumes from the
  * committed offsets; ListGroups/DescribeGroups show it; DeleteGroups fails with NON_EMPTY_GROUP
- * while it has members and succeeds once it is empty.
+ * while it has members and succeeds once it is empty. With `groupProtocol: 'consumer'` (KIP-848,
+ * ConsumerGroupHeartbeat): three members share the partitions, one leaves, the others take over,
+ * commits reach the end, ListGroups' type filter lists the group.
  *
  * Runs against an in-process Tributary, or against BOOTSTRAP_SERVERS (e.g. Apache Kafka started
  * with `--config group.initial.rebalance.delay.ms=0`).
@@ -64,7 +66,13 @@ describe('consumer groups: @platformatic/kafka', { skip: tributaryAvailability()
   let round = 0;
 
   before(async () => {
-    broker = await startTestBroker({ config: { 'group.initial.rebalance.delay.ms': '0' } });
+    broker = await startTestBroker({ config: {
+      'group.initial.rebalance.delay.ms': '0',
+      // KIP-848 members: short sessions so the test below is quick (Kafka: start it with these
+      // and group.consumer.min.session.timeout.ms / group.consumer.min.heartbeat.interval.ms)
+      'group.consumer.session.timeout.ms': '6000',
+      'group.consumer.heartbeat.interval.ms': '500',
+    } });
     admin = createAdmin(broker.brokers);
     producer = createProducer(broker.brokers, { idempotent: false, retries: 0, repeatOnStaleMetadata: false });
     await admin.createTopics({ topics: [topic], partitions: PARTITIONS, replicas: 1 });
@@ -263,5 +271,81 @@ describe('consumer groups: @platformatic/kafka', { skip: tributaryAvailability()
     assert.equal(d.state, 'DEAD');
     const c = await committed();
     for (const [, o] of c) assert.equal(o, -1n, 'no committed offsets after DeleteGroups');
+  });
+
+  it('KIP-848 (groupProtocol: consumer): three members share, one leaves, the rest take over, commits', async () => {
+    const topic2 = uniqueTopic('grp-plt-848');
+    const group2 = `${topic2}-g`;
+    await admin.createTopics({ topics: [topic2], partitions: PARTITIONS, replicas: 1 });
+    const fetcher = createFetcher(broker.brokers);
+    try {
+      await waitFor(async () => {
+        await fetcher.metadata({ topics: [topic2], forceUpdate: true });
+        const offsets = await fetcher.listOffsets({ topics: [topic2] });
+        return offsets.get(topic2)?.length === PARTITIONS && offsets.get(topic2)!.every((o) => o >= 0n);
+      }, { timeoutMs: 15000, message: 'partitions answer ListOffsets' });
+    } finally {
+      await fetcher.close();
+    }
+    const produced = new Map<string, string>();
+    const consumed = new Map<string, string>();
+    const produce = async (tag: string) => {
+      const messages = [];
+      for (let p = 0; p < PARTITIONS; p++) for (let i = 0; i < PER_PARTITION; i++) messages.push({ topic: topic2, partition: p, value: Buffer.from(`${tag}-p${p}-${i}`) });
+      const res = await producer.send({ messages, acks: -1 });
+      for (const o of res.offsets!) for (let i = 0; i < PER_PARTITION; i++) produced.set(`${o.partition}:${o.offset + BigInt(i)}`, `${tag}-p${o.partition}-${i}`);
+    };
+    type Kip848Member = { name: string; consumer: Consumer<Buf, Buf, Buf, Buf>; stream: { close(): Promise<void> } };
+    const start = async (name: string): Promise<Kip848Member> => {
+      const consumer = new Consumer<Buf, Buf, Buf, Buf>({
+        clientId: name, bootstrapBrokers: broker.brokers, groupId: group2, groupProtocol: 'consumer',
+        autocommit: false, maxWaitTime: 200, timeout: 10000, retries: 5, retryDelay: 200,
+      });
+      const stream = await consumer.consume({ topics: [topic2], mode: 'committed', fallbackMode: 'earliest', maxWaitTime: 200 });
+      stream.on('data', (msg) => {
+        consumed.set(`${msg.partition}:${msg.offset}`, msg.value.toString());
+        Promise.resolve(msg.commit()).catch(() => {});
+      });
+      stream.on('error', () => {});
+      return { name, consumer, stream };
+    };
+    const owned = (m: Kip848Member) => (m.consumer.assignments ?? []).filter((a) => a.topic === topic2).flatMap((a) => a.partitions);
+    const waitShared = async (ms: Kip848Member[], each: number, why: string) => {
+      const view = () => JSON.stringify(ms.map((m) => [m.name, owned(m)]));
+      await waitFor(() => {
+        const all = ms.map(owned);
+        return isDisjointCover(new Map(ms.map((m, i) => [m.name, all[i]!])), PARTITIONS) && all.every((x) => x.length === each);
+      }, { timeoutMs: WAIT_MS, intervalMs: 100, message: `${why}: members share the partitions` }).catch((e: Error) => { throw new Error(`${e.message}; ${view()}`); });
+    };
+    const waitConsumed = async (why: string) => {
+      await waitFor(() => [...produced.keys()].every((k) => consumed.has(k)), { timeoutMs: WAIT_MS, intervalMs: 100, message: `${why}: all consumed` });
+      for (const [k, v] of produced) assert.equal(consumed.get(k), v, k);
+    };
+    const live: Kip848Member[] = [];
+    try {
+      await produce('a');
+      live.push(...(await Promise.all(['q1', 'q2', 'q3'].map(start))));
+      await waitShared(live, 4, 'three members');
+      await waitConsumed('three members');
+      const leaving = live.pop()!;
+      await leaving.stream.close();
+      await leaving.consumer.close();
+      await produce('b');
+      await waitShared(live, 6, 'after one left');
+      await waitConsumed('after one left');
+      const end = BigInt(2 * PER_PARTITION);
+      await waitFor(async () => {
+        const [g] = await admin.listConsumerGroupOffsets({ groups: [{ groupId: group2, topics: [{ name: topic2, partitionIndexes: Array.from({ length: PARTITIONS }, (_, i) => i) }] }] });
+        const parts = g?.topics.find((t) => t.name === topic2)?.partitions ?? [];
+        return parts.length === PARTITIONS && parts.every((x) => x.committedOffset === end);
+      }, { timeoutMs: WAIT_MS, intervalMs: 200, message: 'committed offsets reach the end' });
+      const listed = await admin.listGroups({ types: ['consumer'] });
+      assert.ok(listed.has(group2), 'ListGroups with the consumer type filter lists the KIP-848 group');
+    } finally {
+      for (const m of live) {
+        await m.stream.close().catch(() => {});
+        await m.consumer.close().catch(() => {});
+      }
+    }
   });
 });
