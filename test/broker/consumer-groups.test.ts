@@ -1,11 +1,19 @@
 /**
  * KIP-848 consumer groups through the wire, with raw requests: ConsumerGroupHeartbeat (v1,
  * client-generated member ids as the Java consumer makes them: a random UUID in Kafka's base64
- * form), server-side assignment by the uniform assignor, the revoke-before-reassign handshake,
- * FENCED_MEMBER_EPOCH / UNKNOWN_MEMBER_ID / UNSUPPORTED_ASSIGNOR, leaving with epoch -1,
- * ConsumerGroupDescribe, OffsetCommit v9 with member epochs (STALE_MEMBER_EPOCH), a classic group
- * id with members, and ListGroups v5 types. Validated against Apache Kafka 4.3.1 (BOOTSTRAP_SERVERS,
- * started with `--config group.initial.rebalance.delay.ms=0`). Real-client KIP-848 tests are in
+ * form; v0 server-generated ids), server-side assignment by the uniform assignor, the
+ * revoke-before-reassign handshake, a lost response (previous epoch), FENCED_MEMBER_EPOCH /
+ * UNKNOWN_MEMBER_ID / UNSUPPORTED_ASSIGNOR / INVALID_REQUEST / GROUP_ID_NOT_FOUND, static members
+ * (UNRELEASED_INSTANCE_ID, temporary leave -2), leaving with epoch -1, ConsumerGroupDescribe,
+ * OffsetCommit v9 with member epochs (STALE_MEMBER_EPOCH; v8 UNSUPPORTED_VERSION), OffsetFetch v9,
+ * DeleteGroups, a classic group id with members, ListGroups v5 types and states, and (in-process
+ * only, with a 400 ms session) the session timeout.
+ *
+ * Validated against Apache Kafka 4.3.1 (BOOTSTRAP_SERVERS, started with
+ * `--config group.initial.rebalance.delay.ms=0`); the session test was checked there once with
+ * group.consumer.session.timeout.ms=10000. Kafka computes a new target assignment a moment after
+ * the heartbeat that changed the group (the group is Assigning meanwhile), so the tests heartbeat
+ * until it comes; Tributary computes it at once. Real-client KIP-848 tests:
  * compat/tests/java-kip848.test.ts.
  */
 import assert from 'node:assert/strict';
@@ -19,15 +27,18 @@ import {
   startTarget,
   uniqueTopic,
   type Any,
+  tributaryOnly,
   type RawClient,
   type Target,
 } from './helpers.ts';
 
-const K = { OffsetCommit: 8, FindCoordinator: 10, JoinGroup: 11, ListGroups: 16, ConsumerGroupHeartbeat: 68, ConsumerGroupDescribe: 69 } as const;
+const K = { OffsetCommit: 8, OffsetFetch: 9, FindCoordinator: 10, JoinGroup: 11, LeaveGroup: 13, ListGroups: 16, DeleteGroups: 42, ConsumerGroupHeartbeat: 68, ConsumerGroupDescribe: 69 } as const;
 const ERR = {
   ...E,
+  NON_EMPTY_GROUP: 68,
   GROUP_ID_NOT_FOUND: 69,
   FENCED_MEMBER_EPOCH: 110,
+  UNRELEASED_INSTANCE_ID: 111,
   UNSUPPORTED_ASSIGNOR: 112,
   STALE_MEMBER_EPOCH: 113,
 } as const;
@@ -362,7 +373,7 @@ describe('KIP-848 consumer groups over the wire', { skip: brokerAvailability() }
     const stranger = await c.request(K.OffsetCommit, 9, commitV9(group, topic, newMemberId(), m.epoch, [[0, 8]]));
     assert.deepEqual(commitCodes(stranger), [ERR.UNKNOWN_MEMBER_ID]);
 
-    const fetched = await c.request(9, 8, {
+    const fetched = await c.request(K.OffsetFetch, 8, {
       groupId: '',
       topics: [],
       groups: [{ groupId: group, topics: [{ name: topic, partitionIndexes: [0, 1, 2] }] }],
@@ -402,7 +413,7 @@ describe('KIP-848 consumer groups over the wire', { skip: brokerAvailability() }
     assert.equal(res.errorCode, ERR.GROUP_ID_NOT_FOUND, res.errorMessage);
     const [d] = await describeGroups(c, [group]);
     assert.equal(d.errorCode, ERR.GROUP_ID_NOT_FOUND);
-    await c.request(13, 5, { groupId: group, memberId: '', members: [{ memberId: first.memberId, groupInstanceId: null, reason: null }] });
+    await c.request(K.LeaveGroup, 5, { groupId: group, memberId: '', members: [{ memberId: first.memberId, groupInstanceId: null, reason: null }] });
   });
 
   test('ListGroups v5 lists a consumer group with type "consumer" and its state; types filter', async () => {
@@ -428,5 +439,166 @@ describe('KIP-848 consumer groups over the wire', { skip: brokerAvailability() }
     await m.leave();
     const after = await list(['consumer'], ['Empty']);
     assert.ok(after.groups.some((x: Any) => x.groupId === group), 'Empty after its only member left');
+  });
+  test('a heartbeat at the previous epoch (a lost response) is accepted only with owned partitions within the assignment', async () => {
+    const group = uniqueTopic('cg-lost');
+    const a = new Member(c, group, topic, topicId);
+    await a.join();
+    await eventually(async () => (await a.heartbeat()) && a.owned.length === 4, 'a owns all 4');
+    const b = new Member(c, group, topic, topicId);
+    await b.join();
+    const epochA = a.epoch;
+    await eventually(async () => (await b.heartbeat()) && b.epoch > epochA, 'b reaches the new group epoch');
+    const revoke = await a.heartbeat();
+    const kept = partitionsOf(revoke.assignment, topicId);
+    assert.equal(kept.length, 2);
+    a.owned = kept;
+    const ack = await a.heartbeat();
+    assert.ok(ack.memberEpoch > epochA);
+    // the client missed that answer and heartbeats again at its previous epoch
+    const subset = await a.send({ memberEpoch: epochA, topicPartitions: a.ownedTopicPartitions(kept) });
+    assert.equal(subset.errorCode, ERR.NONE, subset.errorMessage);
+    assert.equal(subset.memberEpoch, ack.memberEpoch);
+    const noOwned = await a.send({ memberEpoch: epochA, topicPartitions: null });
+    assert.equal(noOwned.errorCode, ERR.FENCED_MEMBER_EPOCH);
+    const tooMany = await a.send({ memberEpoch: epochA, topicPartitions: a.ownedTopicPartitions([0, 1, 2, 3]) });
+    assert.equal(tooMany.errorCode, ERR.FENCED_MEMBER_EPOCH);
+    const current = await a.heartbeat();
+    assert.equal(current.errorCode, ERR.NONE);
+    await a.leave();
+    await b.leave();
+  });
+
+  test('invalid heartbeats: INVALID_REQUEST with Kafka\'s messages; an unknown group at epoch > 0 is GROUP_ID_NOT_FOUND', async () => {
+    const m = new Member(c, uniqueTopic('cg-invalid'), topic, topicId);
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['empty group id', { groupId: '', memberEpoch: 0, rebalanceTimeoutMs: 30_000, subscribedTopicNames: [topic], topicPartitions: [] }, "GroupId can't be empty."],
+      ['no rebalance timeout', { memberEpoch: 0, subscribedTopicNames: [topic], topicPartitions: [] }, 'RebalanceTimeoutMs must be provided in first request.'],
+      ['no subscription', { memberEpoch: 0, rebalanceTimeoutMs: 30_000, topicPartitions: [] },
+        'Either SubscribedTopicNames or SubscribedTopicRegex must be non-null when (re-)joining.'],
+      ['epoch -2 without an instance id', { memberEpoch: -2 }, "InstanceId can't be null."],
+    ];
+    for (const [what, fields, message] of cases) {
+      const res = await retrying(() => m.send(fields), (r: Any) => [r.errorCode]);
+      assert.deepEqual([res.errorCode, res.errorMessage], [ERR.INVALID_REQUEST, message], what);
+    }
+    const unknown = await retrying(() => m.send({ memberEpoch: 1 }), (r: Any) => [r.errorCode]);
+    assert.equal(unknown.errorCode, ERR.GROUP_ID_NOT_FOUND);
+  });
+
+  test('v0: a join with an empty member id gets a server-generated one', async () => {
+    const group = uniqueTopic('cg-v0');
+    const res = await retrying(
+      () =>
+        c.request(K.ConsumerGroupHeartbeat, 0, {
+          groupId: group,
+          memberId: '',
+          memberEpoch: 0,
+          instanceId: null,
+          rackId: null,
+          rebalanceTimeoutMs: 30_000,
+          subscribedTopicNames: [topic],
+          serverAssignor: null,
+          topicPartitions: [],
+        }),
+      (r: Any) => [r.errorCode],
+    );
+    assert.equal(res.errorCode, ERR.NONE, res.errorMessage);
+    assert.equal(typeof res.memberId, 'string');
+    assert.equal(Buffer.from(res.memberId, 'base64url').length, 16, `a UUID in base64: ${res.memberId}`);
+    const m = new Member(c, group, topic, topicId);
+    m.memberId = res.memberId;
+    m.epoch = res.memberEpoch;
+    assert.equal((await m.leave()).errorCode, ERR.NONE);
+  });
+
+  test('static members: UNRELEASED_INSTANCE_ID while held; a temporary leave (-2) keeps the assignment for a new member id', async () => {
+    const group = uniqueTopic('cg-static');
+    const s1 = new Member(c, group, topic, topicId);
+    await s1.join({ instanceId: 'inst-1' });
+    assert.equal(s1.last.errorCode, ERR.NONE);
+    await eventually(async () => (await s1.heartbeat()) && s1.owned.length === 4, 'owns all 4');
+    const epoch = s1.epoch;
+    const other = new Member(c, group, topic, topicId);
+    const held = await other.join({ instanceId: 'inst-1' });
+    assert.equal(held.errorCode, ERR.UNRELEASED_INSTANCE_ID);
+
+    const away = await s1.send({ memberEpoch: -2, instanceId: 'inst-1' });
+    assert.deepEqual([away.errorCode, away.memberEpoch], [ERR.NONE, -2]);
+    const s2 = new Member(c, group, topic, topicId);
+    const back = await s2.join({ instanceId: 'inst-1' });
+    assert.equal(back.errorCode, ERR.NONE, back.errorMessage);
+    assert.equal(back.memberEpoch, epoch, 'no rebalance: same epoch');
+    assert.deepEqual(s2.owned, [0, 1, 2, 3], 'the assignment is taken over');
+    const old = await s1.send({ memberEpoch: epoch });
+    assert.equal(old.errorCode, ERR.UNKNOWN_MEMBER_ID);
+    const unknownInstance = await other.send({ memberEpoch: -1, instanceId: 'inst-x' });
+    assert.equal(unknownInstance.errorCode, ERR.UNKNOWN_MEMBER_ID);
+    const left = await s2.send({ memberEpoch: -1, instanceId: 'inst-1' });
+    assert.deepEqual([left.errorCode, left.memberEpoch], [ERR.NONE, -1]);
+  });
+
+  test('offsets of a consumer group: OffsetCommit below v9 and admin commits to a group with members fail; OffsetFetch v9; DeleteGroups', async () => {
+    const group = uniqueTopic('cg-offsets');
+    const m = new Member(c, group, topic, topicId);
+    await m.join();
+    await eventually(async () => (await m.heartbeat()) && m.owned.length === 4, 'owns all 4');
+    const v8 = await retrying(() => c.request(K.OffsetCommit, 8, commitV9(group, topic, m.memberId, m.epoch, [[0, 4]])), commitCodes);
+    assert.deepEqual(commitCodes(v8), [ERR.UNSUPPORTED_VERSION]);
+    const admin = await c.request(K.OffsetCommit, 9, commitV9(group, topic, '', -1, [[0, 4]]));
+    assert.deepEqual(commitCodes(admin), [ERR.UNKNOWN_MEMBER_ID], 'only an Empty group takes admin commits');
+    assert.deepEqual(commitCodes(await c.request(K.OffsetCommit, 9, commitV9(group, topic, m.memberId, m.epoch, [[2, 9]]))), [ERR.NONE]);
+
+    const fetch = (memberId: string | null, memberEpoch: number) =>
+      c.request(K.OffsetFetch, 9, {
+        groupId: '',
+        topics: [],
+        groups: [{ groupId: group, memberId, memberEpoch, topics: [{ name: topic, partitionIndexes: [2] }] }],
+        requireStable: false,
+      });
+    for (const [memberId, memberEpoch] of [[m.memberId, m.epoch], [null, -1]] as const) {
+      const f = await fetch(memberId, memberEpoch);
+      assert.equal(f.groups[0].errorCode, ERR.NONE, `${memberId} ${memberEpoch}`);
+      assert.equal(Number(f.groups[0].topics[0].partitions[0].committedOffset), 9);
+    }
+
+    const nonEmpty = await c.request(K.DeleteGroups, 2, { groupsNames: [group] });
+    assert.equal(nonEmpty.results[0].errorCode, ERR.NON_EMPTY_GROUP);
+    await m.leave();
+    const deleted = await c.request(K.DeleteGroups, 2, { groupsNames: [group] });
+    assert.equal(deleted.results[0].errorCode, ERR.NONE);
+    const [d] = await describeGroups(c, [group]);
+    assert.equal(d.errorCode, ERR.GROUP_ID_NOT_FOUND);
+    const f = await fetch(null, -1);
+    assert.equal(Number(f.groups[0].topics[0].partitions[0].committedOffset), -1, 'offsets deleted with the group');
+  });
+
+  test('a member that stops heartbeating is fenced after the session timeout and its partitions move', tributaryOnly, async () => {
+    const short = await startTarget({ config: { 'group.consumer.session.timeout.ms': '400', 'group.consumer.heartbeat.interval.ms': '100' } });
+    const sc = await short.connect();
+    try {
+      const t = uniqueTopic('cg-session');
+      const { topicId: id } = await createTopic(sc, t, 4);
+      const group = uniqueTopic('cg-session');
+      const a = new Member(sc, group, t, id);
+      const b = new Member(sc, group, t, id);
+      await a.join();
+      assert.equal(a.last.heartbeatIntervalMs, 100);
+      await b.join();
+      await eventually(async () => {
+        await a.heartbeat();
+        await b.heartbeat();
+        return a.owned.length === 2 && b.owned.length === 2;
+      }, 'two members own 2 each');
+      // a goes silent; b keeps heartbeating
+      await eventually(async () => (await b.heartbeat()) && b.owned.length === 4, 'b owns all 4 after a expired', 5000);
+      const gone = await a.heartbeat();
+      assert.equal(gone.errorCode, ERR.UNKNOWN_MEMBER_ID);
+      const [d] = await describeGroups(sc, [group]);
+      assert.deepEqual(d.members.map((x: Any) => x.memberId), [b.memberId]);
+    } finally {
+      await sc.close();
+      await short.close();
+    }
   });
 });
