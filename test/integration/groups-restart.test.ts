@@ -7,6 +7,10 @@
  * 2. The broker is stopped (SIGTERM) and restarted while two members are consuming: the
  *    members reconnect, the group goes on, nothing committed before the restart is read again
  *    and every record is processed.
+ * 3. The broker is killed while a third member joins (mid-rebalance): the group converges to
+ *    three members sharing the partitions, offsets kept, nothing committed re-read.
+ * 4. A KIP-848 group (@platformatic/kafka groupProtocol 'consumer') commits, the broker is killed
+ *    and restarted, and a new member resumes from the committed offsets.
  *
  * Runs the Tributary CLI as a child process (an external broker cannot be restarted from here:
  * with BOOTSTRAP_SERVERS set the suite is skipped). To validate the scenarios on Apache Kafka:
@@ -26,6 +30,7 @@ import {
   type BrokerProcess,
 } from '../testkit/broker.ts';
 import { createKafka } from '../testkit/kafkajs.ts';
+import { Consumer as PltConsumer } from '@platformatic/kafka';
 import { createAdmin } from '../testkit/platformatic.ts';
 import { HEARTBEAT_INTERVAL_MS, Ledger, REBALANCE_TIMEOUT_MS, SESSION_TIMEOUT_MS } from '../testkit/groups.ts';
 
@@ -52,7 +57,9 @@ interface Restartable {
 async function tributaryCli(): Promise<Restartable> {
   const dataDir = await makeTempDir('tributary-groups-restart-');
   const port = await freePort();
-  const start = () => spawnBrokerProcess({ dataDir, port, extraArgs: ['--config', 'group.initial.rebalance.delay.ms=0'] });
+  const extraArgs = ['--config', 'group.initial.rebalance.delay.ms=0', '--config', 'group.consumer.session.timeout.ms=6000',
+    '--config', 'group.consumer.heartbeat.interval.ms=500'];
+  const start = () => spawnBrokerProcess({ dataDir, port, extraArgs });
   let proc: BrokerProcess = await start().catch(async (e: Error) => {
     // an older CLI may not take --config: start without it (the default 3 s delay is tolerated)
     if (!/config/i.test(e.message)) throw e;
@@ -94,7 +101,9 @@ function apacheKafka(port: number): Restartable {
       } else {
         await execFileP('bash', [script('stop-kafka.sh'), '--port', String(port)]);
       }
-      await execFileP('bash', [script('start-kafka.sh'), '--port', String(port), '--keep-data', '--config', 'group.initial.rebalance.delay.ms=0'], { timeout: 120000 });
+      await execFileP('bash', [script('start-kafka.sh'), '--port', String(port), '--keep-data', '--config', 'group.initial.rebalance.delay.ms=0',
+        ...['group.consumer.session.timeout.ms=6000', 'group.consumer.min.session.timeout.ms=6000', 'group.consumer.heartbeat.interval.ms=500',
+          'group.consumer.min.heartbeat.interval.ms=500'].flatMap((c) => ['--config', c])], { timeout: 120000 });
     },
     async close() {},
   };
@@ -108,7 +117,7 @@ interface Member {
   seen: Map<number, bigint[]>;
 }
 
-describe('consumer groups across a broker restart (kafkajs)', { skip, timeout: 180000 }, () => {
+describe('consumer groups across a broker restart (kafkajs; @platformatic/kafka for KIP-848)', { skip, timeout: 180000 }, () => {
   let broker: Restartable;
   let kafka: Kafka;
   let admin: Admin;
@@ -302,5 +311,52 @@ describe('consumer groups across a broker restart (kafkajs)', { skip, timeout: 1
       }
     }
     await Promise.all(ms.map((m) => stopMember(m)));
+  });
+
+  it('a KIP-848 group (@platformatic/kafka, groupProtocol consumer) resumes from its committed offsets after kill -9', async () => {
+    const topic = await createTopic('grp-restart-848');
+    const group = `${topic}-g`;
+    const ledger = new Ledger();
+    await produceRound(topic, ledger, 'a');
+    const firstSeen = new Map<number, bigint>();
+    type M = { consumer: PltConsumer<Buffer, Buffer, Buffer, Buffer>; stream: { close(): Promise<void> } };
+    const start = async (name: string, trackFirst: boolean): Promise<M> => {
+      const consumer = new PltConsumer<Buffer, Buffer, Buffer, Buffer>({
+        clientId: name, bootstrapBrokers: [broker.bootstrap], groupId: group, groupProtocol: 'consumer',
+        autocommit: false, maxWaitTime: 200, timeout: 10000, retries: 10, retryDelay: 300,
+      });
+      const stream = await consumer.consume({ topics: [topic], mode: 'committed', fallbackMode: 'earliest', maxWaitTime: 200 });
+      stream.on('data', (msg) => {
+        if (trackFirst && !firstSeen.has(msg.partition)) firstSeen.set(msg.partition, msg.offset);
+        ledger.addConsumed(name, msg.partition, msg.offset, msg.value.toString());
+        Promise.resolve(msg.commit()).catch(() => {});
+      });
+      stream.on('error', () => {});
+      return { consumer, stream };
+    };
+    const stop = async (m: M) => {
+      await m.stream.close().catch(() => {});
+      await m.consumer.close().catch(() => {});
+    };
+    const ms = [await start('c1', false), await start('c2', false)];
+    try {
+      await waitAllConsumed(ledger, 'before the kill');
+    } finally {
+      await waitCommittedAtEnd(group, topic, 'before the kill').finally(() => Promise.all(ms.map(stop)));
+    }
+    const before = await committed(group, topic);
+
+    await broker.restart('SIGKILL');
+
+    assert.deepEqual(await waitFor(async () => committed(group, topic), { timeoutMs: WAIT_MS, intervalMs: 500, message: 'OffsetFetch after restart' }), before);
+    await produceRound(topic, ledger, 'b');
+    const r = await start('c3', true);
+    try {
+      await waitAllConsumed(ledger, 'after the restart');
+      for (let p = 0; p < PARTITIONS; p++) assert.equal(firstSeen.get(p), before.get(p), `partition ${p}: resumed at the committed offset`);
+      await waitCommittedAtEnd(group, topic, 'after the restart');
+    } finally {
+      await stop(r);
+    }
   });
 });
