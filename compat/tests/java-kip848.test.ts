@@ -10,7 +10,10 @@
  * to the two others once its session (10 s) times out; a fourth joins and each live member owns 4
  * again; every record produced is processed at least once, none is skipped (per partition the
  * processed offsets cover 0..end), the committed offsets reach the end; after clean stops (close()
- * → leave with epoch -1) the group is Empty and keeps its offsets.
+ * → leave with epoch -1) the group is Empty and keeps its offsets. With
+ * `group.remote.assignor=range`: two members each own a contiguous block of 6, consume and commit
+ * (describeConsumerGroups: Stable, assignor range), stop; a new member resumes from the committed
+ * offsets. About 30 s (against Kafka 4.3.1 too).
  *
  * The in-process Tributary runs with group.consumer.session.timeout.ms=10000 and
  * group.consumer.heartbeat.interval.ms=1000. Start an external Kafka with
@@ -224,4 +227,51 @@ test(`java ${VERSION} group.protocol=consumer: 3 members share 12 partitions, SI
     assert.equal(Object.values(empty.offsets ?? {}).filter((x) => x === end).length, PARTITIONS, 'offsets kept while Empty');
     console.error(`# java ${VERSION} group.protocol=consumer on ${broker.kind}: joined in ${joinMs} ms, partitions moved ${moveMs} ms `
       + `after SIGKILL, rebalanced ${rejoinMs} ms after a fourth joined; ${records().length} records processed for ${produced.size} produced`);
+  });
+
+test(`java ${VERSION} group.protocol=consumer with group.remote.assignor=range: two members consume and commit; a new member resumes from the committed offsets`,
+  { skip, timeout: 90_000 }, async () => {
+    const topic = uniqueTopic('java-kip848-range');
+    const group = `${topic}-g`;
+    await java.create(broker.bootstrap, topic, PARTITIONS);
+    const produce = async (round: number) => {
+      const recs: Rec[] = [];
+      for (let p = 0; p < PARTITIONS; p++) {
+        for (let i = 0; i < PER_PARTITION; i++) recs.push({ key: null, value: Buffer.from(`r${round}-p${p}-${i}`), headers: [], partition: p });
+      }
+      const { done } = await java.produce(broker.bootstrap, topic, recs, PRODUCE_DEFAULTS);
+      assert.equal(done.ok, recs.length);
+    };
+    const member = (name: string, extra: Record<string, string | number> = {}) => {
+      const m = java.groupMember(broker.bootstrap, topic, { group, name, 'group.protocol': 'consumer', 'group.remote.assignor': 'range', ...extra });
+      members.push(m);
+      return m;
+    };
+    let last: DescribedGroup | undefined;
+    const describe = async () => (last = await java.describeGroup(broker.bootstrap, topic, group));
+
+    await produce(1);
+    const [a, b] = [member('r1'), member('r2')];
+    await until('two members own 6 disjoint partitions each', () => balanced([a, b]), WAIT_MS, () => `${a.describe()}\n${b.describe()}`);
+    // range: each member a contiguous block
+    for (const m of [a, b]) assert.equal(m.owned[5]! - m.owned[0]!, 5, `${m.name} owns a range: ${m.owned}`);
+    await until('all 120 records processed', () => a.records.length + b.records.length >= PARTITIONS * PER_PARTITION, WAIT_MS);
+    const end1 = PER_PARTITION;
+    await until('Stable, assignor range, committed offsets at the end', async () => {
+      const d = await describe();
+      const o = Object.values(d.offsets ?? {});
+      return d.state === 'STABLE' && d.assignor === 'range' && o.length === PARTITIONS && o.every((x) => x === end1);
+    }, WAIT_MS, () => JSON.stringify(last));
+    await Promise.all([a, b].map((m) => m.stop()));
+    for (const m of [a, b]) assert.equal(m.done?.stopped, 'signal', m.describe());
+
+    await produce(2);
+    const c = member('r3', { idle: 3 });
+    await c.exit(WAIT_MS);
+    assert.equal(c.done?.stopped, 'idle', c.describe());
+    assert.equal(c.records.length, PARTITIONS * PER_PARTITION, `only the new records: ${c.describe()}`);
+    for (const r of c.records) assert.ok(r.o >= end1, `resumed at the committed offset: ${r.p}:${r.o}`);
+    const o = (await describe()).offsets ?? {};
+    assert.deepEqual(Object.values(o), Array(PARTITIONS).fill(2 * PER_PARTITION));
+    for (const m of [a, b, c]) assert.deepEqual(m.errors(), [], `${m.name} errors`);
   });
