@@ -436,6 +436,8 @@ describe('KIP-848 consumer groups over the wire', { skip: brokerAvailability() }
     assert.ok(stable.groups.some((x: Any) => x.groupId === group));
     const empty = await list([], ['Empty']);
     assert.ok(!empty.groups.some((x: Any) => x.groupId === group));
+    const anyCase = await list(['CONSUMER'], ['stable']);
+    assert.ok(anyCase.groups.some((x: Any) => x.groupId === group), 'filters ignore case');
     await m.leave();
     const after = await list(['consumer'], ['Empty']);
     assert.ok(after.groups.some((x: Any) => x.groupId === group), 'Empty after its only member left');
@@ -600,5 +602,27 @@ describe('KIP-848 consumer groups over the wire', { skip: brokerAvailability() }
       await sc.close();
       await short.close();
     }
+  });
+  test('classic JoinGroup and Heartbeat against a consumer group id: INCONSISTENT_GROUP_PROTOCOL, UNKNOWN_MEMBER_ID', async () => {
+    const group = uniqueTopic('cg-vs-classic');
+    const m = new Member(c, group, topic, topicId);
+    await m.join();
+    assert.equal(m.last.errorCode, ERR.NONE);
+    const join = await c.request(K.JoinGroup, 7, {
+      groupId: group,
+      sessionTimeoutMs: 30_000,
+      rebalanceTimeoutMs: 30_000,
+      memberId: '',
+      groupInstanceId: null,
+      protocolType: 'raw-test',
+      protocols: [{ name: 'p', metadata: Buffer.from('m') }],
+      reason: null,
+    });
+    assert.equal(join.errorCode, 23, 'INCONSISTENT_GROUP_PROTOCOL');
+    const hb = await c.request(12, 4, { groupId: group, generationId: 1, memberId: 'someone', groupInstanceId: null });
+    assert.equal(hb.errorCode, ERR.UNKNOWN_MEMBER_ID);
+    const ok = await m.heartbeat();
+    assert.equal(ok.errorCode, ERR.NONE, 'the consumer group is untouched');
+    await m.leave();
   });
 });
