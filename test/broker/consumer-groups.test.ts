@@ -563,6 +563,10 @@ describe('KIP-848 consumer groups over the wire', { skip: brokerAvailability() }
       assert.equal(f.groups[0].errorCode, ERR.NONE, `${memberId} ${memberEpoch}`);
       assert.equal(Number(f.groups[0].topics[0].partitions[0].committedOffset), 9);
     }
+    // As Kafka 4.3.1: a member's fetch is checked like its commits.
+    assert.equal((await fetch(m.memberId, m.epoch - 1)).groups[0].errorCode, ERR.STALE_MEMBER_EPOCH);
+    assert.equal((await fetch(newMemberId(), m.epoch)).groups[0].errorCode, ERR.UNKNOWN_MEMBER_ID);
+    assert.equal((await fetch('', -1)).groups[0].errorCode, ERR.UNKNOWN_MEMBER_ID);
 
     const nonEmpty = await c.request(K.DeleteGroups, 2, { groupsNames: [group] });
     assert.equal(nonEmpty.results[0].errorCode, ERR.NON_EMPTY_GROUP);
@@ -573,6 +577,21 @@ describe('KIP-848 consumer groups over the wire', { skip: brokerAvailability() }
     assert.equal(d.errorCode, ERR.GROUP_ID_NOT_FOUND);
     const f = await fetch(null, -1);
     assert.equal(Number(f.groups[0].topics[0].partitions[0].committedOffset), -1, 'offsets deleted with the group');
+  });
+
+  test('LeaveGroup v5 removes a consumer-group member (AdminClient removeMembersFromConsumerGroup), as Kafka', async () => {
+    const group = uniqueTopic('cg-leave-api');
+    const m = new Member(c, group, topic, topicId);
+    await m.join();
+    await eventually(async () => (await m.heartbeat()) && m.owned.length === 4, 'owns all 4');
+    const res = await c.request(K.LeaveGroup, 5, { groupId: group, memberId: '', members: [{ memberId: m.memberId, groupInstanceId: null, reason: 'removed by admin' }] });
+    assert.equal(res.errorCode, ERR.NONE);
+    assert.deepEqual(res.members.map((x: Any) => [x.memberId, x.errorCode]), [[m.memberId, ERR.NONE]]);
+    const [d] = await describeGroups(c, [group]);
+    assert.equal(d.groupState, 'Empty');
+    assert.deepEqual(d.members, []);
+    const unknown = await c.request(K.LeaveGroup, 5, { groupId: group, memberId: '', members: [{ memberId: newMemberId(), groupInstanceId: null, reason: null }] });
+    assert.equal(unknown.members[0].errorCode, ERR.UNKNOWN_MEMBER_ID);
   });
 
   test('a member that stops heartbeating is fenced after the session timeout and its partitions move', tributaryOnly, async () => {
