@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { brokerAvailability, E, K, startTarget, tributaryOnly, type Any, type RawClient, type Target } from './helpers.ts';
+import { E, K, startTarget, tributaryOnly, type Any, type RawClient, type Target } from './helpers.ts';
 import { apiMessages } from '../../src/protocol/messages/index.generated.ts';
 
 /** The handlers Tributary registers, as ApiVersions should list them (advertisedMinVersion: see api.ts). */
@@ -21,7 +21,7 @@ function v3Body(name: string, version: string): Buffer {
   return Buffer.concat([s(name), s(version), Buffer.from([0])]);
 }
 
-describe('ApiVersions', { skip: brokerAvailability() }, () => {
+describe('ApiVersions', () => {
   let target: Target;
   let c: RawClient;
 

@@ -13,7 +13,6 @@ import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
   batch,
-  brokerAvailability,
   createTopic,
   E,
   externalBootstrap,
@@ -79,7 +78,7 @@ function int32(n: number): Buffer {
   return b;
 }
 
-describe('bad input', { skip: brokerAvailability() }, () => {
+describe('bad input', () => {
   let target: Target;
   let topic: string;
   let fuzzTopic: string;

@@ -20,7 +20,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import {
-  brokerAvailability,
   createTopic,
   E,
   eventually,
@@ -167,7 +166,7 @@ function commitV9(group: string, topic: string, memberId: string, epoch: number,
 
 const commitCodes = (res: Any): number[] => res.topics.flatMap((t: Any) => t.partitions.map((p: Any) => p.errorCode));
 
-describe('KIP-848 consumer groups over the wire', { skip: brokerAvailability() }, () => {
+describe('KIP-848 consumer groups over the wire', () => {
   let target: Target;
   let c: RawClient;
   const topic = uniqueTopic('cg');

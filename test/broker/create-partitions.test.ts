@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   batch,
-  brokerAvailability,
   createTopic,
   E,
   eventually,
@@ -29,7 +28,7 @@ interface Grow {
   assignments?: { brokerIds: number[] }[] | null;
 }
 
-describe('CreatePartitions', { skip: brokerAvailability() }, () => {
+describe('CreatePartitions', () => {
   let target: Target;
   let c: RawClient;
 

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  brokerAvailability,
   createTopic,
   E,
   eventually,
@@ -34,7 +33,7 @@ interface TopicSpec {
   configs?: { name: string; value: string | null }[];
 }
 
-describe('CreateTopics', { skip: brokerAvailability() }, () => {
+describe('CreateTopics', () => {
   let target: Target;
   let c: RawClient;
 

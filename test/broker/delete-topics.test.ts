@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   batch,
-  brokerAvailability,
   createTopic,
   E,
   eventually,
@@ -25,7 +24,7 @@ import {
   type Target,
 } from './helpers.ts';
 
-describe('DeleteTopics', { skip: brokerAvailability() }, () => {
+describe('DeleteTopics', () => {
   let target: Target;
   let c: RawClient;
 

@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { brokerAvailability, E, K, metadata, startTarget, type RawClient, type Target } from './helpers.ts';
+import { E, K, metadata, startTarget, type RawClient, type Target } from './helpers.ts';
 
 const MIN_INT32 = -2147483648;
 const CLUSTER_ALL_OPERATIONS = 8096;
 const MISMATCHED_ENDPOINT_TYPE = 114;
 const UNSUPPORTED_ENDPOINT_TYPE = 115;
 
-describe('DescribeCluster', { skip: brokerAvailability() }, () => {
+describe('DescribeCluster', () => {
   let target: Target;
   let c: RawClient;
 

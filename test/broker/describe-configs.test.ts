@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  brokerAvailability,
   createTopic,
   E,
   K,
@@ -32,7 +31,7 @@ interface Resource {
   configurationKeys: string[] | null;
 }
 
-describe('DescribeConfigs', { skip: brokerAvailability() }, () => {
+describe('DescribeConfigs', () => {
   let target: Target;
   let c: RawClient;
   let topic: string;

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   batch,
-  brokerAvailability,
   createTopic,
   E,
   fetchPartition,
@@ -41,7 +40,7 @@ function batchesOf(records: Buffer | null): Buffer[] {
   return out;
 }
 
-describe('Fetch', { skip: brokerAvailability() }, () => {
+describe('Fetch', () => {
   let target: Target;
   let c: RawClient;
   let topic: string; // partition 0: batches [0-2], [3-4]; partition 1: two ~370-byte batches

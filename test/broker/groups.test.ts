@@ -14,7 +14,6 @@ import { silentLogger } from '../../src/common/logger.ts';
 import { RawClient } from '../testkit/raw-client.ts';
 import {
   batch,
-  brokerAvailability,
   createTopic,
   E,
   eventually,
@@ -76,7 +75,7 @@ async function fetchOffsets(c: RawClient, groupId: string, topic: string, partit
   return res.topics[0].partitions;
 }
 
-describe('groups over the wire', { skip: brokerAvailability() }, () => {
+describe('groups over the wire', () => {
   let target: Target;
   let c: RawClient;
   const topic = uniqueTopic('grp');

@@ -8,7 +8,6 @@
  * Requests go through test/testkit/raw-client.ts with our generated codecs.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,15 +83,6 @@ export function externalBootstrap(): string | undefined {
 export const tributaryOnly = externalBootstrap()
   ? { skip: 'needs an in-process Tributary broker (BOOTSTRAP_SERVERS is set)' }
   : {};
-
-/** Skip reason while the broker cannot start (the storage layer is not there yet). */
-export function brokerAvailability(): string | undefined {
-  if (externalBootstrap()) return undefined;
-  if (!existsSync(join(REPO_ROOT, 'src', 'storage', 'partition-log.ts'))) {
-    return 'src/storage is not there yet: the broker cannot start';
-  }
-  return undefined;
-}
 
 export interface TargetOptions {
   autoCreateTopics?: boolean;

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   batch,
-  brokerAvailability,
   createTopic,
   E,
   K,
@@ -28,7 +27,7 @@ const MAX_TIMESTAMP = -3n;
 const EARLIEST_LOCAL = -4n;
 const LATEST_TIERED = -5n;
 
-describe('ListOffsets', { skip: brokerAvailability() }, () => {
+describe('ListOffsets', () => {
   let target: Target;
   let c: RawClient;
   let topic: string; // partition 0 holds 5 records, partition 1 is empty

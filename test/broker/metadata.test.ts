@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  brokerAvailability,
   createTopic,
   E,
   eventually,
@@ -34,7 +33,7 @@ function byId(c: RawClient, topicIds: string[], version = 12): Promise<Any> {
   });
 }
 
-describe('Metadata', { skip: brokerAvailability() }, () => {
+describe('Metadata', () => {
   let target: Target;
   let c: RawClient;
   const t1 = uniqueTopic('md-a');

@@ -11,7 +11,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   batch,
-  brokerAvailability,
   createTopic,
   E,
   K,
@@ -25,7 +24,7 @@ import {
   type Target,
 } from './helpers.ts';
 
-describe('OffsetForLeaderEpoch', { skip: brokerAvailability() }, () => {
+describe('OffsetForLeaderEpoch', () => {
   let target: Target;
   let c: RawClient;
   let topic: string; // partition 0: 5 records; partition 1: empty

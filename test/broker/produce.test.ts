@@ -9,7 +9,6 @@ import { after, before, describe, test } from 'node:test';
 import { crc32c } from '@node-rs/crc32';
 import {
   batch,
-  brokerAvailability,
   createTopic,
   E,
   fetchPartition,
@@ -35,7 +34,7 @@ function fixCrc(b: Buffer): Buffer {
   return b;
 }
 
-describe('Produce', { skip: brokerAvailability() }, () => {
+describe('Produce', () => {
   let target: Target;
   let c: RawClient;
   let topic: string; // 3 partitions

@@ -6,10 +6,10 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { cliAvailability, freePort, makeTempDir, removeDir, sleep, spawnBrokerProcess, type BrokerProcess } from '../testkit/broker.ts';
+import { freePort, makeTempDir, removeDir, sleep, spawnBrokerProcess, type BrokerProcess } from '../testkit/broker.ts';
 import { cleanShutdownScenario, killNineScenario } from '../testkit/durability.ts';
 
-describe('durability (CLI child process)', { skip: cliAvailability() }, () => {
+describe('durability (CLI child process)', () => {
   let dataDir: string;
   let port: number;
   const procs: BrokerProcess[] = [];

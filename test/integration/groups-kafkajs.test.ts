@@ -17,7 +17,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs from 'kafkajs';
 import type { Admin, Consumer, Producer } from 'kafkajs';
-import { startTestBroker, tributaryAvailability, uniqueTopic, waitFor, type TestBroker } from '../testkit/broker.ts';
+import { startTestBroker, uniqueTopic, waitFor, type TestBroker } from '../testkit/broker.ts';
 import { createKafka, type KafkaClient } from '../testkit/kafkajs.ts';
 import {
   assertDisjointCover, createCrashableKafka, fmt, HEARTBEAT_INTERVAL_MS, isDisjointCover, Ledger,
@@ -56,7 +56,7 @@ interface Member {
   commitErrors: string[];
 }
 
-describe('consumer groups: kafkajs 2.2.4', { skip: tributaryAvailability(), timeout: 120000 }, () => {
+describe('consumer groups: kafkajs 2.2.4', { timeout: 120000 }, () => {
   let broker: TestBroker;
   let kafka: KafkaClient;
   let admin: Admin;

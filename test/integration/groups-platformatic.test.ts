@@ -18,7 +18,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Consumer, type Admin, type Producer } from '@platformatic/kafka';
-import { startTestBroker, tributaryAvailability, uniqueTopic, waitFor, type TestBroker } from '../testkit/broker.ts';
+import { startTestBroker, uniqueTopic, waitFor, type TestBroker } from '../testkit/broker.ts';
 import { createAdmin, createFetcher, createProducer } from '../testkit/platformatic.ts';
 import {
   assertDisjointCover, fmt, HEARTBEAT_INTERVAL_MS, isDisjointCover, Ledger, REBALANCE_TIMEOUT_MS, SESSION_TIMEOUT_MS,
@@ -55,7 +55,7 @@ function protocolErrors(err: unknown): Array<{ id: string; code: number }> {
   return out;
 }
 
-describe('consumer groups: @platformatic/kafka', { skip: tributaryAvailability(), timeout: 120000 }, () => {
+describe('consumer groups: @platformatic/kafka', { timeout: 120000 }, () => {
   let broker: TestBroker;
   let admin: Admin;
   let producer: Producer<Buf, Buf, Buf, Buf>;

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs from 'kafkajs';
 import type { Admin, Producer, Message, IHeaders } from 'kafkajs';
-import { startTestBroker, tributaryAvailability, uniqueTopic, waitFor, type TestBroker } from '../testkit/broker.ts';
+import { startTestBroker, uniqueTopic, waitFor, type TestBroker } from '../testkit/broker.ts';
 import { CompressionTypes, createKafka, kafkajsCluster, kafkajsReadAll, registerKafkajsCodecs, type FetchedRecord, type KafkaClient } from '../testkit/kafkajs.ts';
 import { createFetcher, platformaticReadAll } from '../testkit/platformatic.ts';
 
@@ -45,7 +45,7 @@ async function expectKafkaError(p: Promise<unknown>, type: string, code: number)
   });
 }
 
-describe('kafkajs 2.2.4', { skip: tributaryAvailability() }, () => {
+describe('kafkajs 2.2.4', () => {
   let broker: TestBroker;
   let kafka: KafkaClient;
   let admin: Admin;

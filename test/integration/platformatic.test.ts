@@ -9,7 +9,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Admin, Consumer, Producer, MessageToProduce } from '@platformatic/kafka';
-import { startTestBroker, tributaryAvailability, uniqueTopic, waitFor, type TestBroker } from '../testkit/broker.ts';
+import { startTestBroker, uniqueTopic, waitFor, type TestBroker } from '../testkit/broker.ts';
 import { createAdmin, createFetcher, createProducer, platformaticReadAll, type ReadRecord } from '../testkit/platformatic.ts';
 
 type Msg = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
@@ -81,7 +81,7 @@ function assertSameRecords(got: ReadRecord[], exp: Msg[], where: string, from = 
   }
 }
 
-describe('@platformatic/kafka', { skip: tributaryAvailability() }, () => {
+describe('@platformatic/kafka', () => {
   let broker: TestBroker;
   let admin: Admin;
   let producer: Producer<Buffer, Buffer, Buffer, Buffer>;

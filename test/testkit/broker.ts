@@ -2,13 +2,8 @@
  * Test brokers: an in-process Tributary (startBroker on port 0 with a temp data dir), an
  * external broker named by BOOTSTRAP_SERVERS (Apache Kafka, Redpanda, another Tributary), or
  * the Tributary CLI as a child process (for kill -9 / restart tests).
- *
- * The broker is imported dynamically so this file type-checks and loads before
- * src/index.ts and src/cli/main.ts exist; `tributaryAvailability()` lets suites skip with a
- * clear reason instead of failing on a missing module.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -68,24 +63,6 @@ export function parseHostPort(addr: string): { host: string; port: number } {
   const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(addr.trim());
   if (!m) throw new Error(`not a host:port address: ${addr}`);
   return { host: m[1]!, port: Number(m[2]) };
-}
-
-/**
- * Whether the suites can get a broker at all: an external one, or Tributary's startBroker.
- * Returns undefined when they can, or a reason string usable as `{ skip: reason }`.
- */
-export function tributaryAvailability(): string | undefined {
-  if (externalBootstrap()) return undefined;
-  if (!existsSync(BROKER_ENTRY)) {
-    return 'src/index.ts (startBroker) does not exist yet; set BOOTSTRAP_SERVERS to run against an external broker';
-  }
-  return undefined;
-}
-
-/** Like tributaryAvailability, for suites that spawn the CLI (these never use BOOTSTRAP_SERVERS). */
-export function cliAvailability(): string | undefined {
-  if (!existsSync(CLI_ENTRY)) return 'src/cli/main.ts does not exist yet';
-  return undefined;
 }
 
 async function loadBrokerModule(): Promise<BrokerModuleLike & { startBroker: StartBrokerFn }> {
