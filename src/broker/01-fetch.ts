@@ -40,10 +40,11 @@ export const fetch = defineApi({
       return res;
     }
     const started = broker.clock.now();
-    const keys = waitKeys(broker, req, apiVersion);
+    let keys: string[] | undefined; // computed only if the request has to wait
     for (;;) {
       const { responses, bytes, errors } = await readAll(broker, req, apiVersion);
       const remaining = req.maxWaitMs - (broker.clock.now() - started);
+      keys ??= bytes >= req.minBytes || errors || remaining <= 0 ? [] : waitKeys(broker, req, apiVersion);
       if (bytes >= req.minBytes || errors || remaining <= 0 || broker.closing || keys.length === 0) {
         res.responses = responses;
         return res;
