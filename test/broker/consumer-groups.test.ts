@@ -562,6 +562,12 @@ describe('KIP-848 consumer groups over the wire', () => {
       assert.equal(f.groups[0].errorCode, ERR.NONE, `${memberId} ${memberEpoch}`);
       assert.equal(Number(f.groups[0].topics[0].partitions[0].committedOffset), 9);
     }
+    // DescribeGroups (the classic API) describes a consumer group as Dead, as Kafka 4.3.1 does.
+    const classicView = await c.request(15, 5, { groups: [group], includeAuthorizedOperations: false });
+    assert.deepEqual(
+      classicView.groups.map((g: Any) => [g.errorCode, g.groupState, g.protocolType, g.members.length]),
+      [[ERR.NONE, 'Dead', '', 0]],
+    );
     // As Kafka 4.3.1: a member's fetch is checked like its commits.
     assert.equal((await fetch(m.memberId, m.epoch - 1)).groups[0].errorCode, ERR.STALE_MEMBER_EPOCH);
     assert.equal((await fetch(newMemberId(), m.epoch)).groups[0].errorCode, ERR.UNKNOWN_MEMBER_ID);

@@ -147,6 +147,10 @@ describe('groups over the wire', () => {
       ],
     );
     const fetched = await fetchOffsets(c, group, topic, [0, 1, 2]);
+    // require_stable: without pending transactional offsets every offset is stable (as Kafka).
+    const stable = await c.request(K.OffsetFetch, 7, { groupId: group, topics: [{ name: topic, partitionIndexes: [0] }], groups: [], requireStable: true });
+    assert.equal(stable.errorCode, E.NONE);
+    assert.equal(Number(stable.topics[0].partitions[0].committedOffset), 5);
     assert.deepEqual(
       fetched.map((p: Any) => [p.partitionIndex, Number(p.committedOffset), p.committedLeaderEpoch, p.metadata]),
       [
