@@ -74,6 +74,8 @@ export class GroupService {
       ...opts.coordinator,
       clock: this.#clock,
       onTimerResult: (r) => void this.apply(r),
+      // A KIP-848 group's offsets live in the classic store; they expire only once it is empty.
+      retainOffsets: (groupId) => (this.consumer.groups.get(groupId)?.members.size ?? 0) > 0,
     });
     this.consumer = new ConsumerGroupCoordinator({
       clock: this.#clock,

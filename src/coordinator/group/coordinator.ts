@@ -66,6 +66,12 @@ export interface GroupCoordinatorOptions {
   onTimerResult?: (result: Result<void>) => void;
   /** Member id suffixes (Kafka: a random UUID). Injected for deterministic tests. */
   newUuid?: () => string;
+  /**
+   * Groups whose offsets must not expire now although this coordinator sees no members: the
+   * KIP-848 consumer groups with members, whose offsets live in this store (Kafka expires a
+   * consumer group's offsets only once it is empty).
+   */
+  retainOffsets?: (groupId: string) => boolean;
 }
 
 /** The stored view of a group (what replaying `__consumer_offsets` rebuilds). */
@@ -94,9 +100,11 @@ export class GroupCoordinator {
   readonly #engine: RebalanceEngine;
   readonly #offsets = new OffsetStore();
   readonly #apply = (r: GroupRecord) => this.replay(r);
+  readonly #retainOffsets: (groupId: string) => boolean;
 
   constructor(options: GroupCoordinatorOptions) {
     this.config = { ...DEFAULT_CONFIG, ...options.config };
+    this.#retainOffsets = options.retainOffsets ?? (() => false);
     const emit = options.onTimerResult ?? ((r: Result<void>) => r.complete(null));
     this.#engine = new RebalanceEngine(options.clock, this.config, emit, options.newUuid ?? randomUUID);
   }
@@ -189,7 +197,7 @@ export class GroupCoordinator {
 
   /** Tombstones for expired offsets and for Empty groups left without offsets. */
   expireOffsets(): Result<void> {
-    const { records, deadGroups } = expiredOffsetRecords(this.#engine, this.#offsets, this.#engine.clock.now());
+    const { records, deadGroups } = expiredOffsetRecords(this.#engine, this.#offsets, this.#engine.clock.now(), this.#retainOffsets);
     if (records.length === 0) return EMPTY_RESULT;
     for (const id of deadGroups) this.#engine.groups.get(id)?.transitionTo('Dead');
     return {

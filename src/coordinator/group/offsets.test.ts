@@ -190,6 +190,22 @@ test('offset expiration: Empty groups after retention since they became Empty; s
   assert.equal(h.coordinator.groupState('g'), null);
 });
 
+test('offsets of a group retained elsewhere (an active KIP-848 group) do not expire until it is released', () => {
+  const day = 24 * 60 * 60 * 1000;
+  const active = new Set(['kip848']);
+  const h = new Harness({ offsetsRetentionMs: 7 * day }, (id) => active.has(id));
+  h.run(h.coordinator.onLoaded());
+  commit(h, { groupId: 'kip848', parts: [['t', 0, 5n]] });
+  commit(h, { groupId: 'plain', parts: [['t', 0, 5n]] });
+  h.clock.advance(8 * day);
+  assert.equal(h.coordinator.groupState('plain'), null, 'the simple group expired');
+  const committed = (groupId: string) => fetchAll(h, groupId).topics.flatMap((t) => t.partitions.map((p) => p.committedOffset));
+  assert.deepEqual(committed('kip848'), [5n], 'the retained group kept its offset');
+  active.delete('kip848'); // its last member left
+  h.clock.advance(600_000);
+  assert.deepEqual(committed('kip848'), []);
+});
+
 test('an explicit retention (OffsetCommit v2-4) writes OffsetCommitValue v1 and expires at that time', () => {
   const h = new Harness();
   h.run(h.coordinator.onLoaded());

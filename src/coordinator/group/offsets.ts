@@ -260,10 +260,16 @@ function expirationBase(group: ClassicGroup): ((o: CommittedOffset) => number) |
  * Expired offsets get tombstones; a group left Empty without offsets gets a group tombstone
  * (Kafka's cleanupGroupMetadata). Returns the records and the groups to delete.
  */
-export function expiredOffsetRecords(e: RebalanceEngine, store: OffsetStore, now: number): { records: GroupRecord[]; deadGroups: string[] } {
+export function expiredOffsetRecords(
+  e: RebalanceEngine,
+  store: OffsetStore,
+  now: number,
+  retained: (groupId: string) => boolean = () => false,
+): { records: GroupRecord[]; deadGroups: string[] } {
   const records: GroupRecord[] = [];
   const deadGroups: string[] = [];
   for (const group of e.groups.values()) {
+    if (retained(group.groupId)) continue;
     let allExpired = true;
     const topics = store.byGroup.get(group.groupId);
     if (topics) {

@@ -37,10 +37,11 @@ export class Harness {
   readonly coordinator: GroupCoordinator;
   #uuid = 0;
 
-  constructor(config: Partial<GroupCoordinatorConfig> = {}) {
+  constructor(config: Partial<GroupCoordinatorConfig> = {}, retainOffsets?: (groupId: string) => boolean) {
     this.coordinator = new GroupCoordinator({
       clock: this.clock,
       config,
+      retainOffsets,
       onTimerResult: (r) => this.run(r),
       newUuid: () => `uuid${++this.#uuid}`,
     });
