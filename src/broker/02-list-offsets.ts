@@ -12,6 +12,7 @@ import { ListOffsetsRequest } from '../protocol/messages/list-offsets-request.ge
 import { ListOffsetsResponse } from '../protocol/messages/list-offsets-response.generated.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 import { defineApi } from './api.ts';
+import { partitionKey } from './partition-waiters.ts';
 import { LEADER_EPOCH, leaderEpochError } from './leader-epoch.ts';
 
 export const LATEST_TIMESTAMP = -1;
@@ -46,7 +47,7 @@ export const listOffsets = defineApi({
     const res = ListOffsetsResponse.default();
     const seen = new Map<string, number>();
     for (const t of req.topics) for (const p of t.partitions) {
-      const key = `${t.name}\u0000${p.partitionIndex}`;
+      const key = partitionKey(t.name, p.partitionIndex);
       seen.set(key, (seen.get(key) ?? 0) + 1);
     }
     for (const t of req.topics) {
@@ -61,7 +62,7 @@ export const listOffsets = defineApi({
           leaderEpoch: -1,
         };
         partitions.push(out);
-        if (seen.get(`${t.name}\u0000${p.partitionIndex}`)! > 1) {
+        if (seen.get(partitionKey(t.name, p.partitionIndex))! > 1) {
           out.errorCode = ErrorCode.INVALID_REQUEST; // Kafka refuses a partition asked twice
           continue;
         }

@@ -11,9 +11,8 @@ import { OffsetCommitRequest } from '../protocol/messages/offset-commit-request.
 import { OffsetCommitResponse } from '../protocol/messages/offset-commit-response.generated.ts';
 import { validateOffsetCommit } from '../coordinator/consumer/index.ts';
 import { defineApi } from './api.ts';
+import { partitionKey } from './partition-waiters.ts';
 import { coordinatorContext, groupsReady } from './group-context.ts';
-
-const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 export const offsetCommit = defineApi({
   request: OffsetCommitRequest,
@@ -29,7 +28,7 @@ export const offsetCommit = defineApi({
         const topic = ctx.broker.topics.get(t.name);
         const partitions = t.partitions.filter((p) => {
           const exists = topic !== undefined && p.partitionIndex >= 0 && p.partitionIndex < topic.partitions;
-          if (!exists) codes.set(key(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+          if (!exists) codes.set(partitionKey(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
           return exists;
         });
         return { ...t, partitions };
@@ -37,18 +36,18 @@ export const offsetCommit = defineApi({
       .filter((t) => t.partitions.length > 0);
     const res = OffsetCommitResponse.default();
     if (consumerCheck !== null && consumerCheck !== ErrorCode.NONE) {
-      for (const t of known) for (const p of t.partitions) codes.set(key(t.name, p.partitionIndex), consumerCheck);
+      for (const t of known) for (const p of t.partitions) codes.set(partitionKey(t.name, p.partitionIndex), consumerCheck);
     } else if (known.length > 0) {
       const trusted = consumerCheck === ErrorCode.NONE;
       const answered = await groups.apply(groups.coordinator.offsetCommit(coordinatorContext(ctx), { ...req, topics: known }, trusted));
       res.throttleTimeMs = answered.throttleTimeMs;
-      for (const t of answered.topics) for (const p of t.partitions) codes.set(key(t.name, p.partitionIndex), p.errorCode);
+      for (const t of answered.topics) for (const p of t.partitions) codes.set(partitionKey(t.name, p.partitionIndex), p.errorCode);
     }
     res.topics = req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p) => ({
         partitionIndex: p.partitionIndex,
-        errorCode: codes.get(key(t.name, p.partitionIndex)) ?? ErrorCode.UNKNOWN_SERVER_ERROR,
+        errorCode: codes.get(partitionKey(t.name, p.partitionIndex)) ?? ErrorCode.UNKNOWN_SERVER_ERROR,
       })),
     }));
     return res;

@@ -94,11 +94,6 @@ export function resolveBrokerConfig(base: {
   };
 }
 
-/** The value of a broker config: explicit, else its default (null when it has none). */
-export function brokerConfigValue(config: BrokerConfig, name: string): string | null {
-  return config.explicit.get(name) ?? BROKER_CONFIGS.get(name)?.default ?? null;
-}
-
 /** A topic config's effective value: topic override, else broker synonym, else default. */
 export function topicConfigValue(config: BrokerConfig, overrides: Record<string, string>, name: string): string {
   const override = overrides[name];

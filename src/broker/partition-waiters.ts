@@ -10,6 +10,7 @@ interface Waiter {
   wake: () => void;
 }
 
+/** A map key for a topic-partition (topic names cannot contain NUL). */
 export function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }

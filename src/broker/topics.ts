@@ -9,7 +9,7 @@
 import type { Clock } from '../common/clock.ts';
 import { ErrorCode, KafkaError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
-import { TOPIC_CONFIGS, validateTopicConfig } from '../metadata/config-defs.ts';
+import { validateTopicConfig } from '../metadata/config-defs.ts';
 import { collisionKey, isInternalTopic, topicNameProblem } from '../metadata/topic-names.ts';
 import type { TopicRecord, TopicStore } from '../metadata/topic-store.ts';
 import type { LogManager } from '../storage/log-manager.ts';
@@ -247,10 +247,5 @@ export class TopicManager {
     } finally {
       this.#busy.delete(name);
     }
-  }
-
-  /** Whether a config name is a topic config this broker knows. */
-  static isTopicConfig(name: string): boolean {
-    return TOPIC_CONFIGS.has(name);
   }
 }

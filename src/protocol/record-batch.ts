@@ -13,6 +13,7 @@
  *   23 lastOffsetDelta int32     61 records...
  */
 import { crc32c } from '@node-rs/crc32';
+import { readVarint } from './varint.ts';
 
 export const BATCH_HEADER_SIZE = 61;
 /** baseOffset + batchLength: the bytes before the length-counted part of a batch. */
@@ -66,32 +67,12 @@ export function batchLastOffsetDelta(buf: Buffer, pos = 0): number {
   return buf.readInt32BE(pos + OFFSET_LAST_OFFSET_DELTA);
 }
 
-export function batchLastOffset(buf: Buffer, pos = 0): number {
-  return batchBaseOffset(buf, pos) + batchLastOffsetDelta(buf, pos);
-}
-
 export function batchMaxTimestamp(buf: Buffer, pos = 0): number {
   return readInt53(buf, pos + OFFSET_MAX_TIMESTAMP);
 }
 
-export function batchBaseTimestamp(buf: Buffer, pos = 0): number {
-  return readInt53(buf, pos + OFFSET_BASE_TIMESTAMP);
-}
-
 export function batchLeaderEpoch(buf: Buffer, pos = 0): number {
   return buf.readInt32BE(pos + OFFSET_LEADER_EPOCH);
-}
-
-export function batchAttributes(buf: Buffer, pos = 0): number {
-  return buf.readInt16BE(pos + OFFSET_ATTRIBUTES);
-}
-
-export function batchRecordCount(buf: Buffer, pos = 0): number {
-  return buf.readInt32BE(pos + OFFSET_RECORD_COUNT);
-}
-
-export function batchProducerId(buf: Buffer, pos = 0): number {
-  return readInt53(buf, pos + OFFSET_PRODUCER_ID);
 }
 
 /** CRC32C over attributes..end, as stored in the header. */
@@ -222,26 +203,19 @@ export function validateRecordSet(buf: Buffer): ValidatedBatches | BatchProblem 
 
 /** Walks the varint length prefixes of uncompressed records; they must tile [start, end). */
 function checkRecordFraming(buf: Buffer, start: number, end: number, expected: number): BatchProblem | null {
-  let pos = start;
+  const state = { pos: start };
   let count = 0;
-  while (pos < end) {
-    // zig-zag varint (at most 5 bytes for an int32)
-    let raw = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      if (pos >= end || shift > 28) {
-        return { code: 'CORRUPT_MESSAGE', message: 'malformed record length varint' };
-      }
-      b = buf[pos++]!;
-      raw |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80);
-    const len = (raw >>> 1) ^ -(raw & 1);
-    if (len <= 0 || len > end - pos) {
+  while (state.pos < end) {
+    let len: number;
+    try {
+      len = readVarint(buf, state, end);
+    } catch {
+      return { code: 'CORRUPT_MESSAGE', message: 'malformed record length varint' };
+    }
+    if (len <= 0 || len > end - state.pos) {
       return { code: 'CORRUPT_MESSAGE', message: `record length ${len} does not fit the batch` };
     }
-    pos += len;
+    state.pos += len;
     count++;
   }
   if (count !== expected) {

@@ -14,6 +14,7 @@ import {
   ATTR_COMPRESSION_MASK,
 } from './record-batch.ts';
 import { compress, decompress } from './compression.ts';
+import { readVarint, readVarlong, varintSize, varlongSize, writeVarint, writeVarlong } from './varint.ts';
 
 /** Bound on the records of one decompressed batch (a hostile batch cannot expand further). */
 export const MAX_DECOMPRESSED_BATCH_BYTES = 256 * 1024 * 1024;
@@ -50,74 +51,6 @@ export interface DecodedRecord {
   key: Buffer | null;
   value: Buffer | null;
   headers: RecordHeader[];
-}
-
-function varintSize(value: number): number {
-  let v = (value << 1) ^ (value >> 31);
-  v >>>= 0;
-  let n = 1;
-  while (v >= 0x80) {
-    v >>>= 7;
-    n++;
-  }
-  return n;
-}
-
-function writeVarint(buf: Buffer, pos: number, value: number): number {
-  let v = ((value << 1) ^ (value >> 31)) >>> 0;
-  while (v >= 0x80) {
-    buf[pos++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  buf[pos++] = v;
-  return pos;
-}
-
-function readVarint(buf: Buffer, state: { pos: number }, end: number): number {
-  let raw = 0;
-  let shift = 0;
-  let b: number;
-  do {
-    if (state.pos >= end || shift > 28) throw new RangeError('malformed varint in record');
-    b = buf[state.pos++]!;
-    raw |= (b & 0x7f) << shift;
-    shift += 7;
-  } while (b & 0x80);
-  return (raw >>> 1) ^ -(raw & 1);
-}
-
-/** Varlong zig-zag encoding for timestamp deltas (may exceed 32 bits). */
-function writeVarlong(buf: Buffer, pos: number, value: number): number {
-  let v = value >= 0 ? BigInt(value) * 2n : -BigInt(value) * 2n - 1n;
-  while (v >= 0x80n) {
-    buf[pos++] = Number(v & 0x7fn) | 0x80;
-    v >>= 7n;
-  }
-  buf[pos++] = Number(v);
-  return pos;
-}
-
-function varlongSize(value: number): number {
-  let v = value >= 0 ? BigInt(value) * 2n : -BigInt(value) * 2n - 1n;
-  let n = 1;
-  while (v >= 0x80n) {
-    v >>= 7n;
-    n++;
-  }
-  return n;
-}
-
-function readVarlong(buf: Buffer, state: { pos: number }, end: number): number {
-  let raw = 0n;
-  let shift = 0n;
-  let b: number;
-  do {
-    if (state.pos >= end || shift > 63n) throw new RangeError('malformed varlong in record');
-    b = buf[state.pos++]!;
-    raw |= BigInt(b & 0x7f) << shift;
-    shift += 7n;
-  } while (b & 0x80);
-  return Number((raw >> 1n) ^ -(raw & 1n));
 }
 
 function bytesField(b: Buffer | null | undefined): number {

@@ -4,18 +4,11 @@
  * the revert on a failed append, and compared in tests.
  */
 import { normalize, type Assignment } from './assignment.ts';
-import { MemberState, type ConsumerGroupRecord, type MemberStateValue, type TopicMetadata } from './records.ts';
+import { MemberState, type ConsumerGroupRecord, type MemberMetadataValue, type MemberStateValue, type TopicMetadata } from './records.ts';
 
-export interface ConsumerMember {
+/** A member: its stored metadata (MemberMetadataValue) plus its epochs and assignment. */
+export interface ConsumerMember extends MemberMetadataValue {
   memberId: string;
-  instanceId: string | null;
-  rackId: string | null;
-  clientId: string;
-  clientHost: string;
-  subscribedTopicNames: string[];
-  subscribedTopicRegex: string | null;
-  rebalanceTimeoutMs: number;
-  serverAssignor: string | null;
   memberEpoch: number;
   previousMemberEpoch: number;
   state: MemberStateValue;
