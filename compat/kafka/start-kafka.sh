@@ -3,6 +3,7 @@
 #
 #   compat/kafka/start-kafka.sh [--port 19092] [--controller-port PORT+1] [--keep-data]
 #                               [--config key=value]... [--heap 1g]
+#   compat/kafka/start-kafka.sh --fetch-only      # only fetch the jars; prints their directory
 #
 # Prints the bootstrap address (127.0.0.1:PORT) as the only line on stdout, so
 #   export BOOTSTRAP_SERVERS=$(compat/kafka/start-kafka.sh)
@@ -18,6 +19,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PORT="${KAFKA_PORT:-19092}"
 CPORT=""
 KEEP=0
+FETCH_ONLY=0
 HEAP="1g"
 EXTRA=()
 while [[ $# -gt 0 ]]; do
@@ -25,9 +27,10 @@ while [[ $# -gt 0 ]]; do
     --port) PORT="$2"; shift 2 ;;
     --controller-port) CPORT="$2"; shift 2 ;;
     --keep-data) KEEP=1; shift ;;
+    --fetch-only) FETCH_ONLY=1; shift ;;
     --config) EXTRA+=("$2"); shift 2 ;;
     --heap) HEAP="$2"; shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "start-kafka.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -40,7 +43,21 @@ LIBS="$HERE/target/libs-$VERSION"
 RUN="$HERE/target/run-$PORT"
 PIDFILE="$RUN/kafka.pid"
 
+# Jars (cached): fetched once from Maven Central.
+fetch_jars() {
+  [[ -f "$LIBS/.complete" ]] && return 0
+  command -v mvn >/dev/null || { log "mvn not found"; exit 1; }
+  log "fetching Apache Kafka $VERSION jars from Maven Central into $LIBS"
+  rm -rf "$LIBS"
+  mkdir -p "$HERE/target"
+  (cd "$HERE" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -Dkafka.version="$VERSION" \
+      -DoutputDirectory="$LIBS" >"$HERE/target/mvn.log" 2>&1) || { cat "$HERE/target/mvn.log" >&2; exit 1; }
+  touch "$LIBS/.complete"
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+if [[ $FETCH_ONLY -eq 1 ]]; then fetch_jars; echo "$LIBS"; exit 0; fi
 
 # Already running?
 if [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
@@ -59,15 +76,7 @@ done
 command -v java >/dev/null || { log "java not found (Kafka 4.x needs Java 17+)"; exit 1; }
 
 # 1. Jars (cached).
-if [[ ! -f "$LIBS/.complete" ]]; then
-  command -v mvn >/dev/null || { log "mvn not found"; exit 1; }
-  log "fetching Apache Kafka $VERSION jars from Maven Central into $LIBS"
-  rm -rf "$LIBS"
-  mkdir -p "$HERE/target"
-  (cd "$HERE" && mvn -q -B -Dstyle.color=never dependency:copy-dependencies -Dkafka.version="$VERSION" \
-      -DoutputDirectory="$LIBS" >"$HERE/target/mvn.log" 2>&1) || { cat "$HERE/target/mvn.log" >&2; exit 1; }
-  touch "$LIBS/.complete"
-fi
+fetch_jars
 
 # 2. Config + storage format.
 if [[ $KEEP -eq 0 || ! -f "$RUN/data/meta.properties" ]]; then

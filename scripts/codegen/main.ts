@@ -5,14 +5,15 @@
  *
  * Reads the Apache Kafka message definitions (default: ../shared/kafka-protocol/messages
  * relative to the project root) and writes src/protocol/messages/<kebab-name>.generated.ts
- * for every request, response, header and data message, plus index.generated.ts.
+ * for every request, response, header and data message, plus index.generated.ts and
+ * header-versions.generated.ts.
  * With --check nothing is written; the exit code is 1 if any file would change or a
  * stale *.generated.ts file exists.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateIndexFile } from './emit-index.ts';
+import { generateHeaderVersionsFile, generateIndexFile } from './emit-index.ts';
 import { generateMessageFile } from './emit-message.ts';
 import { kebabName, loadMessages } from './schema.ts';
 
@@ -30,6 +31,7 @@ export function generateAll(messagesDir: string): Map<string, string> {
     out.set(file, generateMessageFile(spec, `${spec.file}.json`));
   }
   out.set('index.generated.ts', generateIndexFile(specs));
+  out.set('header-versions.generated.ts', generateHeaderVersionsFile(specs));
   return out;
 }
 

@@ -14,7 +14,7 @@ import type { Dispatcher } from '../network/connection.ts';
 import { Reader, Writer } from '../protocol/primitives/index.ts';
 import { RequestHeader } from '../protocol/messages/request-header.generated.ts';
 import { ResponseHeader } from '../protocol/messages/response-header.generated.ts';
-import { requestHeaderVersion, responseHeaderVersion } from '../protocol/messages/index.generated.ts';
+import { requestHeaderVersion, responseHeaderVersion } from '../protocol/messages/header-versions.generated.ts';
 import { ApiVersionsResponse } from '../protocol/messages/api-versions-response.generated.ts';
 import type { ApiHandler, RequestContext } from './api.ts';
 import type { Broker } from './broker.ts';

@@ -8,9 +8,20 @@
  * Decompression is bounded by `maxBytes` so a small hostile batch cannot expand without limit.
  */
 import zlib from 'node:zlib';
-import { compressSync as snappyCompress, uncompressSync as snappyUncompress } from 'snappy';
-import { compressFrameSync as lz4Compress, decompressFrameSync as lz4Decompress } from 'lz4-napi';
+import { createRequire } from 'node:module';
 import { Compression } from './record-batch.ts';
+
+// snappy and lz4 are native addons loaded on first use: most brokers never see those codecs,
+// and each addon costs a few MB of resident memory and milliseconds of start-up.
+const require = createRequire(import.meta.url);
+let snappyLib: typeof import('snappy') | undefined;
+let lz4Lib: typeof import('lz4-napi') | undefined;
+const snappy = () => (snappyLib ??= require('snappy') as typeof import('snappy'));
+const lz4 = () => (lz4Lib ??= require('lz4-napi') as typeof import('lz4-napi'));
+const snappyCompress = (data: Buffer) => snappy().compressSync(data);
+const snappyUncompress = (data: Buffer) => snappy().uncompressSync(data) as Buffer;
+const lz4Compress = (data: Buffer) => lz4().compressFrameSync(data);
+const lz4Decompress = (data: Buffer) => lz4().decompressFrameSync(data);
 
 export class CompressionError extends Error {
   constructor(message: string) {

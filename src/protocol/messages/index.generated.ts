@@ -2,7 +2,6 @@
 // Regenerate with `npm run codegen`; change the generator, never this file.
 
 import type { MessageCodec } from '../primitives/codec.ts';
-import { ProtocolError } from '../primitives/errors.ts';
 import { AddOffsetsToTxnRequest } from './add-offsets-to-txn-request.generated.ts';
 import { AddOffsetsToTxnResponse } from './add-offsets-to-txn-response.generated.ts';
 import { AddPartitionsToTxnRequest } from './add-partitions-to-txn-request.generated.ts';
@@ -1465,50 +1464,6 @@ export const apiMessages: Readonly<Record<number, ApiMessages>> = {
   },
 };
 
-// First flexible version of each request / response (-1: never flexible).
-const REQUEST_FLEX_FROM: Readonly<Record<number, number>> = {
-  0: 9, 1: 12, 2: 6, 3: 9, 4: 4, 5: 2, 6: 6, 7: 3, 8: 8, 9: 6,
-  10: 3, 11: 6, 12: 4, 13: 4, 14: 4, 15: 5, 16: 3, 17: -1, 18: 3, 19: 5,
-  20: 4, 21: 2, 22: 2, 23: 4, 24: 3, 25: 3, 26: 3, 27: 1, 28: 3, 29: 2,
-  30: 2, 31: 2, 32: 4, 33: 2, 34: 2, 35: 2, 36: 2, 37: 2, 38: 2, 39: 2,
-  40: 2, 41: 2, 42: 2, 43: 2, 44: 1, 45: 0, 46: 0, 47: -1, 48: 1, 49: 1,
-  50: 0, 51: 0, 52: 0, 53: 1, 54: 1, 55: 0, 56: 0, 57: 0, 58: 0, 59: 0,
-  60: 0, 61: 0, 62: 0, 63: 0, 64: 0, 65: 0, 66: 0, 67: 0, 68: 0, 69: 0,
-  70: 0, 71: 0, 72: 0, 73: 0, 74: 0, 75: 0, 76: 0, 77: 0, 78: 0, 79: 0,
-  80: 0, 81: 0, 82: 0, 83: 0, 84: 0, 85: 0, 86: 0, 87: 0,
-};
-const RESPONSE_FLEX_FROM: Readonly<Record<number, number>> = {
-  0: 9, 1: 12, 2: 6, 3: 9, 4: 4, 5: 2, 6: 6, 7: 3, 8: 8, 9: 6,
-  10: 3, 11: 6, 12: 4, 13: 4, 14: 4, 15: 5, 16: 3, 17: -1, 18: 3, 19: 5,
-  20: 4, 21: 2, 22: 2, 23: 4, 24: 3, 25: 3, 26: 3, 27: 1, 28: 3, 29: 2,
-  30: 2, 31: 2, 32: 4, 33: 2, 34: 2, 35: 2, 36: 2, 37: 2, 38: 2, 39: 2,
-  40: 2, 41: 2, 42: 2, 43: 2, 44: 1, 45: 0, 46: 0, 47: -1, 48: 1, 49: 1,
-  50: 0, 51: 0, 52: 0, 53: 1, 54: 1, 55: 0, 56: 0, 57: 0, 58: 0, 59: 0,
-  60: 0, 61: 0, 62: 0, 63: 0, 64: 0, 65: 0, 66: 0, 67: 0, 68: 0, 69: 0,
-  70: 0, 71: 0, 72: 0, 73: 0, 74: 0, 75: 0, 76: 0, 77: 0, 78: 0, 79: 0,
-  80: 0, 81: 0, 82: 0, 83: 0, 84: 0, 85: 0, 86: 0, 87: 0,
-};
-
-/**
- * Request header version for a request: 2 if the request version is flexible,
- * else 1, except ControlledShutdown v0 which uses header v0. Versions above
- * maxVersion follow the same rule. Throws ProtocolError for unknown api keys.
- */
-export function requestHeaderVersion(apiKey: number, apiVersion: number): number {
-  const from = REQUEST_FLEX_FROM[apiKey];
-  if (from === undefined) throw new ProtocolError(`unknown api key ${apiKey}`);
-  if (apiKey === 7 && apiVersion === 0) return 0;
-  return from >= 0 && apiVersion >= from ? 2 : 1;
-}
-
-/**
- * Response header version: 1 if the response version is flexible, else 0.
- * ApiVersions responses always use header v0 (clients parse them before they
- * know the broker's versions). Throws ProtocolError for unknown api keys.
- */
-export function responseHeaderVersion(apiKey: number, apiVersion: number): number {
-  const from = RESPONSE_FLEX_FROM[apiKey];
-  if (from === undefined) throw new ProtocolError(`unknown api key ${apiKey}`);
-  if (apiKey === 18) return 0;
-  return from >= 0 && apiVersion >= from ? 1 : 0;
-}
+// Header version rules live in their own small module so the request path can load them
+// without every codec.
+export { requestHeaderVersion, responseHeaderVersion } from './header-versions.generated.ts';
