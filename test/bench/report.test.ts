@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BenchRun, Measurement } from '../../bench/lib/results.ts';
 import { median } from '../../bench/lib/results.ts';
-import { compareRun, formatNumber, pickLimit, summarizeTargets } from '../../bench/lib/report/compare.ts';
+import { clientLegend, compareRun, formatNumber, pickLimit, shortClient, summarizeTargets } from '../../bench/lib/report/compare.ts';
 import type { ReportRow } from '../../bench/lib/report/compare.ts';
 import { fixtureRun } from '../../bench/lib/report/fixture.ts';
 import { renderSvg } from '../../bench/lib/report/svg.ts';
 import { renderTable } from '../../bench/lib/report/table.ts';
 
-function find(rows: ReportRow[], workload: string, durability: string, metric: string): ReportRow {
-  const r = rows.find((x) => x.workload === workload && x.durability === durability && x.metric === metric);
-  assert.ok(r, `row ${workload} ${durability} ${metric}`);
+function find(rows: ReportRow[], workload: string, durability: string, metric: string, client?: string): ReportRow {
+  const r = rows.find((x) => x.workload === workload && x.durability === durability && x.metric === metric && (client === undefined || x.clientShort === client));
+  assert.ok(r, `row ${workload} ${durability} ${metric} ${client ?? ''}`);
   return r;
 }
 
@@ -55,7 +55,7 @@ describe('compareRun', () => {
     assert.equal(r.ratioToLimit, 200 / 350);
     assert.deepEqual(r.targets.find((t) => t.of === 'limit'), { op: '>=', value: 0.5, of: 'limit', ratio: 200 / 350, pass: true });
     // batchBytes=8192 is nearest to 4 KiB; 1 MiB batches to 1 MiB, where 121/905 misses the target.
-    assert.equal(find(rows, 'produce/100B/p16/acks=all', 'durable', 'MB/s').limitBlockSize, 4096);
+    assert.equal(find(rows, 'produce/100B/p16/acks=all', 'durable', 'MB/s', 'java').limitBlockSize, 4096);
     const big = find(rows, 'produce/1KiB/p1/acks=all/k<16&"x"', 'durable', 'MB/s');
     assert.equal(big.limitBlockSize, 1048576);
     assert.equal(big.targets.find((t) => t.of === 'limit')?.pass, false);
@@ -127,6 +127,35 @@ describe('compareRun', () => {
     assert.equal(rows.filter((r) => r.workload === 'consume/1KiB/p16' && r.metric === 'MB/s').length, 1);
   });
 
+  it('keeps the rows of two clients of one workload apart, each with its own batch size and limit', () => {
+    const same = rows.filter((r) => r.workload === 'produce/100B/p16/acks=all' && r.durability === 'durable');
+    assert.deepEqual(
+      same.map((r) => `${r.clientShort} ${r.metric}`),
+      ['java MB/s', 'java records/s', 'rdkafka MB/s', 'rdkafka records/s'],
+    );
+    const rdk = find(rows, 'produce/100B/p16/acks=all', 'durable', 'MB/s', 'rdkafka');
+    assert.equal(rdk.client, 'rdkperf (librdkafka 2.6.1) (FIXTURE)');
+    assert.equal(rdk.ratioToKafka, 88 / 71);
+    assert.equal(rdk.limitBlockSize, 1048576);
+    assert.equal(rdk.targets.find((t) => t.of === 'limit')?.pass, false);
+  });
+
+  it('gives clients short names: java, rdkafka, else the first word in 8 characters', () => {
+    assert.equal(shortClient('kafka-tools 4.3.1 perf'), 'java');
+    assert.equal(shortClient('kafka-producer-perf 4.3.1'), 'java');
+    assert.equal(shortClient('rdkperf (librdkafka 2.0.2)'), 'rdkafka');
+    assert.equal(shortClient('Metadata probe'), 'Metadata');
+    assert.equal(shortClient('redis-benchmark 7.4'), 'redis-be');
+    assert.deepEqual(
+      clientLegend(rows).map((e) => e.short),
+      ['java', 'rdkafka', 'e2e-late', 'tcp-read', 'ps'],
+    );
+    assert.deepEqual(clientLegend(rows)[0].clients, ['kafka-producer-perf 4.3.1 (FIXTURE)', 'kafka-consumer-perf 4.3.1 (FIXTURE)']);
+    // Two clients with one short name that measure the same figure are numbered.
+    const twin = compareRun(run([m({ peer: 'tributary', values: [1], client: 'tool a' }), m({ peer: 'tributary', values: [2], client: 'tool b' })]));
+    assert.deepEqual(twin.map((r) => r.clientShort), ['tool', 'tool2']);
+  });
+
   it('sorts by kind (produce, consume, latency, startup, memory, cpu), then workload', () => {
     const kinds = rows.map((r) => r.kind).filter((k, i, a) => a.indexOf(k) === i);
     assert.deepEqual(kinds, ['produce', 'consume', 'latency', 'startup', 'memory', 'cpu']);
@@ -156,7 +185,9 @@ describe('renderTable', () => {
   const s = summarizeTargets(compareRun(fixtureRun));
 
   it('lists every workload, the limits, the summary and the skipped', () => {
-    for (const w of new Set(fixtureRun.measurements.map((x) => x.workload))) assert.ok(table.includes(w), w);
+    // Four peers' columns leave less room: a long id may lose its kind prefix (the section heading).
+    for (const x of fixtureRun.measurements) assert.ok(table.includes(x.workload) || table.includes('…' + x.workload.slice(x.kind.length)), x.workload);
+    assert.ok(renderTable({ ...fixtureRun, measurements: fixtureRun.measurements.filter((x) => x.peer === 'tributary' || x.peer === 'kafka') }).includes('latency/1KiB/p1/acks=1/half-peak'));
     assert.ok(table.includes(`targets met: ${s.passed} of ${s.passed + s.failed}`));
     assert.ok(table.includes('loopback 3,800 MB/s'));
     assert.ok(table.includes('64K 350'));
@@ -169,8 +200,32 @@ describe('renderTable', () => {
   it('fits a 130-column terminal', () => {
     const header = table.split('\n').find((l) => l.startsWith('kind/workload'));
     assert.ok(header && header.length <= 130, `${header?.length}`);
-    const rowLines = table.split('\n').filter((l) => /^(produce|consume|latency|startup|memory|cpu)\/|^ {2}″/.test(l));
-    for (const l of rowLines) assert.ok(l.length <= 130, l);
+    const rowLines = table.split('\n').filter((l) => /^(produce|consume|latency|startup|memory|cpu|…)\/|^ {2}″/.test(l));
+    assert.ok(rowLines.length > 30, `${rowLines.length}`);
+    for (const l of table.split('\n')) if (!l.startsWith('skipped') && !l.startsWith('  - ')) assert.ok([...l].length <= 130, l);
+  });
+
+  it('has a client column and a legend of the short names; a repeated workload shows ″', () => {
+    const lines = table.split('\n');
+    const header = lines.find((l) => l.startsWith('kind/workload')) as string;
+    assert.match(header, /^kind\/workload +durabil\. +client +metric /);
+    const legend = lines.slice(lines.findIndex((l) => l.startsWith('clients: ')), lines.indexOf(header)).join(' ');
+    assert.ok(legend.includes('java = kafka-producer-perf 4.3.1 (FIXTURE), kafka-consumer-perf 4.3.1 (FIXTURE)'), legend);
+    assert.ok(legend.includes('rdkafka = rdkperf (librdkafka 2.6.1) (FIXTURE)'), legend);
+    const i = lines.findIndex((l) => l.startsWith('produce/100B/p16/acks=all '));
+    assert.match(lines[i], /^produce\/100B\/p16\/acks=all +durable +java +MB\/s +31\.5 +38\.2 /);
+    assert.match(lines[i + 1], /^ {2}″ +durable +java +records\/s /);
+    assert.match(lines[i + 2], /^ {2}″ +durable +rdkafka +MB\/s +88 +71 /);
+    assert.match(lines[i + 3], /^ {2}″ +durable +rdkafka +records\/s /);
+    assert.match(lines[i + 4], /^ {2}″ +pagecache +java +MB\/s /);
+    // A new kind starts over: its first workload is written even if the last one had the same id.
+    const c = lines.findIndex((l) => l === 'cpu');
+    assert.ok(!lines[c + 1].startsWith('  ″'));
+  });
+
+  it('names the client in each missed target', () => {
+    assert.ok(table.includes('✗ produce/100B/p16/acks=all [durable, rdkafka] MB/s: 0.10× limit (≥ 0.5): 88 vs fsync 1M 905 MB/s'), table);
+    assert.ok(table.includes('✗ produce/100B/p16/acks=all [durable, java] MB/s: 0.82× kafka (≥ 1)'));
   });
 
   it('formats numbers with three significant digits or thousands separators', () => {
@@ -205,6 +260,17 @@ describe('renderSvg', () => {
     assert.ok(svg.includes('produce/1KiB/p1/acks=all/k&lt;16&amp;&quot;x&quot;'));
     assert.ok(!svg.includes('k<16'));
     assert.ok(svg.includes('2.00× kafka'));
+  });
+
+  it('tells two clients of one workload apart and names the clients', () => {
+    assert.match(svg, /produce\/100B\/p16\/acks=all · durable · java +\(limit fsync 4K/);
+    assert.match(svg, /produce\/100B\/p16\/acks=all · durable · rdkafka +\(limit fsync 1M/);
+    assert.match(svg, /produce\/1KiB\/p16\/acks=all · durable · java +\(/, 'every group of a mixed panel says its client');
+    assert.ok(svg.includes('clients: java = kafka-producer-perf'));
+    assert.ok(svg.includes('rdkafka = rdkperf (librdkafka 2.6.1) (FIXTURE)'));
+    // Latency has one client here: the panel heading says which, and that its axis is logarithmic.
+    assert.ok(svg.includes('ms · log scale · client e2e-late'));
+    assert.ok(!svg.includes('half-peak · durable · e2e-late'));
   });
 });
 

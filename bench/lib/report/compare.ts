@@ -27,6 +27,9 @@ export interface ReportRow {
   durability: Durability;
   /** The load generator of Tributary's and Kafka's figure (of the first peer seen otherwise). */
   client: string;
+  /** Short name of `client` for a table column or a chart label, unique among the run's clients
+   * that measure the same figure: "java", "rdkafka", … (see shortClient and clientLegend). */
+  clientShort: string;
   /** Load generator per peer where it differs from `client` (secondary peers' own tools). */
   peerClients: Partial<Record<PeerName, string>>;
   metric: string;
@@ -137,9 +140,9 @@ export function compareRows(a: ReportRow, b: ReportRow): number {
     KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
     collator.compare(a.workload, b.workload) ||
     DURABILITY_ORDER.indexOf(a.durability) - DURABILITY_ORDER.indexOf(b.durability) ||
+    collator.compare(a.client, b.client) ||
     metricRank(a.metric) - metricRank(b.metric) ||
-    collator.compare(a.metric, b.metric) ||
-    collator.compare(a.client, b.client)
+    collator.compare(a.metric, b.metric)
   );
 }
 
@@ -148,7 +151,7 @@ interface Group {
   ms: Measurement[];
 }
 
-/** Every comparison row of a run, sorted by kind (produce … cpu), workload, durability, metric. */
+/** Every comparison row of a run, sorted by kind (produce … cpu), workload, durability, client, metric. */
 export function compareRun(run: BenchRun): ReportRow[] {
   const groups = new Map<string, Group>();
   for (const m of run.measurements) {
@@ -175,8 +178,73 @@ export function compareRun(run: BenchRun): ReportRow[] {
   }
 
   const rows = merged.map((g) => rowOf(run, g.ms));
+  const shorts = shortClients(rows);
+  for (const r of rows) r.clientShort = shorts.get(r.client) ?? shortClient(r.client);
   rows.sort(compareRows);
   return rows;
+}
+
+/**
+ * A load generator's short name, at most 8 characters: "java" for Kafka's own perf tools
+ * (kafka-tools …, kafka-producer-perf …, kafka-consumer-perf …), "rdkafka" for rdkperf
+ * (librdkafka), otherwise the first word of the name.
+ */
+export function shortClient(client: string): string {
+  if (/^kafka-(tools|producer-perf|consumer-perf)\b/i.test(client)) return 'java';
+  if (/^rdkperf\b/i.test(client)) return 'rdkafka';
+  return (client.trim().split(/\s+/)[0] || '?').slice(0, 8);
+}
+
+/**
+ * Short name of every row client. Two clients that get the same short name keep it if they never
+ * measure the same figure (kind, workload, durability, metric); otherwise they are numbered
+ * ("java", "java2"), so that rows of one figure can always be told apart by their short names.
+ */
+function shortClients(rows: readonly ReportRow[]): Map<string, string> {
+  const byShort = new Map<string, string[]>();
+  for (const c of [...new Set(rows.map((r) => r.client))].sort(collator.compare)) {
+    const s = shortClient(c);
+    byShort.set(s, [...(byShort.get(s) ?? []), c]);
+  }
+  const figure = (r: ReportRow) => JSON.stringify([r.kind, r.workload, r.durability, r.metric]);
+  const out = new Map<string, string>();
+  const taken = new Set(byShort.keys());
+  for (const [s, clients] of byShort) {
+    const figures = clients.map((c) => new Set(rows.filter((r) => r.client === c).map(figure)));
+    const clash = figures.some((f, i) => figures.some((g, j) => j > i && [...f].some((x) => g.has(x))));
+    if (!clash) {
+      for (const c of clients) out.set(c, s);
+      continue;
+    }
+    let n = 1;
+    clients.forEach((c, i) => {
+      if (i === 0) return void out.set(c, s);
+      let name: string;
+      do {
+        n++;
+        name = s.slice(0, 8 - String(n).length) + n;
+      } while (taken.has(name));
+      taken.add(name);
+      out.set(c, name);
+    });
+  }
+  return out;
+}
+
+/** The short client names of these rows, in row order, each with the full names it stands for. */
+export function clientLegend(rows: readonly ReportRow[]): { short: string; clients: string[] }[] {
+  const out: { short: string; clients: string[] }[] = [];
+  for (const r of rows) {
+    let e = out.find((x) => x.short === r.clientShort);
+    if (!e) out.push((e = { short: r.clientShort, clients: [] }));
+    if (!e.clients.includes(r.client)) e.clients.push(r.client);
+  }
+  return out;
+}
+
+/** "java = kafka-tools 4.3.1 perf · rdkafka = rdkperf (librdkafka 2.0.2)" as separate entries. */
+export function clientLegendEntries(rows: readonly ReportRow[]): string[] {
+  return clientLegend(rows).map((e) => (e.clients.length === 1 && e.clients[0] === e.short ? e.short : `${e.short} = ${e.clients.join(', ')}`));
 }
 
 function rowOf(run: BenchRun, ms: Measurement[]): ReportRow {
@@ -200,6 +268,7 @@ function rowOf(run: BenchRun, ms: Measurement[]): ReportRow {
     workload: lead.workload,
     durability: lead.durability,
     client: lead.client,
+    clientShort: shortClient(lead.client),
     peerClients,
     metric: lead.metric,
     unit: lead.unit,

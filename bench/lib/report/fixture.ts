@@ -1,6 +1,7 @@
 /**
  * FIXTURE — invented numbers, not a measurement. A sample BenchRun covering every kind, both
- * durability classes, all four peers, the physical limits and a skipped list, for the report's
+ * durability classes, all four peers, the physical limits, a workload measured with two clients
+ * (Kafka's Java perf tool and librdkafka's rdkperf) and a skipped list, for the report's
  * unit tests and for previewing the table and chart (bench/lib/report/preview.ts).
  */
 import type { BenchRun, Better, Durability, Measurement, PeerName } from '../results.ts';
@@ -9,6 +10,7 @@ import { median } from '../results.ts';
 const PERF = 'kafka-producer-perf 4.3.1 (FIXTURE)';
 const CPERF = 'kafka-consumer-perf 4.3.1 (FIXTURE)';
 const LAT = 'e2e-latency (FIXTURE)';
+const RDK = 'rdkperf (librdkafka 2.6.1) (FIXTURE)';
 
 function m(
   kind: Measurement['kind'],
@@ -30,10 +32,17 @@ function r(v: number): number[] {
   return [v * 0.97, v, v * 1.02];
 }
 
-function produce(workload: string, durability: Durability, batchBytes: number, mbps: Partial<Record<PeerName, number>>, recordBytes: number): Measurement[] {
+function produce(
+  workload: string,
+  durability: Durability,
+  batchBytes: number,
+  mbps: Partial<Record<PeerName, number>>,
+  recordBytes: number,
+  kafkaClient = PERF,
+): Measurement[] {
   const out: Measurement[] = [];
   for (const [peer, v] of Object.entries(mbps) as [PeerName, number][]) {
-    const client = peer === 'redis' ? 'redis-benchmark 7.4 (FIXTURE)' : peer === 'nats' ? 'nats bench 0.1.5 (FIXTURE)' : PERF;
+    const client = peer === 'redis' ? 'redis-benchmark 7.4 (FIXTURE)' : peer === 'nats' ? 'nats bench 0.1.5 (FIXTURE)' : kafkaClient;
     const notes = [`batchBytes=${batchBytes}`, `records=${Math.round((v * 1e6 * 30) / recordBytes)}`];
     out.push(m('produce', workload, peer, durability, client, 'MB/s', 'MB/s', 'higher', r(v), notes));
     out.push(m('produce', workload, peer, durability, client, 'records/s', 'records/s', 'higher', r(Math.round((v * 1e6) / recordBytes)), notes));
@@ -74,6 +83,8 @@ export const fixtureRun: BenchRun = {
     // Produce, durable: the first row is the one the tests lean on (200 vs 100 MB/s, 64 KiB batches).
     ...produce('produce/1KiB/p16/acks=all', 'durable', 65536, { tributary: 200, kafka: 100, redis: 41, nats: 88 }, 1024),
     ...produce('produce/100B/p16/acks=all', 'durable', 8192, { tributary: 31.5, kafka: 38.2 }, 100),
+    // The same workload from a second client (librdkafka), with its own batch size and limit.
+    ...produce('produce/100B/p16/acks=all', 'durable', 1048576, { tributary: 88, kafka: 71 }, 100, RDK),
     // A workload id with characters that need escaping in SVG/XML.
     ...produce('produce/1KiB/p1/acks=all/k<16&"x"', 'durable', 1048576, { tributary: 121, kafka: 97.3 }, 1024),
     // Produce, page cache.

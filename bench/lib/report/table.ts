@@ -1,10 +1,12 @@
 /**
- * The terminal table of a BenchRun: machine and limits on top, one line per comparison row
- * grouped by kind, and the targets met or missed at the bottom. Fixed width, 100–130 columns.
+ * The terminal table of a BenchRun: machine, limits and load generators on top, one line per
+ * comparison row grouped by kind, and the targets met or missed at the bottom. Fixed width, at
+ * most 130 columns: the workload column shrinks when many peers need value columns.
  */
 import type { BenchRun, PeerName } from '../results.ts';
 import type { ReportRow } from './compare.ts';
 import {
+  clientLegendEntries,
   compareRun,
   formatBytes,
   formatNumber,
@@ -22,6 +24,9 @@ const BOLD = '\x1b[1m';
 const RESET = '\x1b[0m';
 
 const MAX_WORKLOAD = 40;
+const MIN_WORKLOAD = 16;
+const MAX_WIDTH = 130;
+const CLIENT_W = 8;
 
 function padEnd(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
@@ -31,6 +36,31 @@ function padStart(s: string, n: number): string {
 }
 function clip(s: string, n: number): string {
   return s.length <= n ? s : s.slice(0, n - 1) + '…';
+}
+
+/** A workload id in n columns: its kind prefix (already the section's heading) goes first. */
+function clipWorkload(w: string, kind: string, n: number): string {
+  if (w.length <= n) return w;
+  const tail = w.startsWith(`${kind}/`) ? '…' + w.slice(kind.length) : w;
+  return clip(tail, n);
+}
+
+/** Words joined by `sep` into lines of at most `width` columns, each after `first` or `indent`. */
+function wrap(first: string, indent: string, words: string[], sep: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = first;
+  let empty = true;
+  for (const w of words) {
+    const add = (empty ? '' : sep) + w;
+    // Room for the word and, but on the last line, the separator that ends the line.
+    if (!empty && line.length + add.length + sep.trimEnd().length > width) {
+      lines.push(line + sep.trimEnd());
+      line = indent + w;
+    } else line += add;
+    empty = false;
+  }
+  lines.push(line);
+  return lines;
 }
 
 type Mark = '✓' | '✗' | '?' | ' ';
@@ -67,18 +97,25 @@ export function renderTable(run: BenchRun, opts?: { color?: boolean }): string {
   const peerNames = Object.keys(run.peers);
   if (peerNames.length > 0) out.push(`peers:   ${peerNames.map((p) => `${p} ${run.peers[p].version}`).join(', ')}`);
   out.push(...limitLines(run));
+  // Which load generator each short name in the "client" column stands for.
+  const legend = clientLegendEntries(rows);
+  if (legend.length > 0) out.push(...wrap('clients: ', '         ', legend, ' · ', MAX_WIDTH));
   out.push('');
 
   // Columns. Each ratio carries the mark of its own target; "verdict" is the row's overall one.
-  const wl = Math.min(MAX_WORKLOAD, Math.max(16, ...rows.map((r) => r.workload.length)));
   const metricW = Math.max(8, ...rows.map((r) => r.metric.length));
   const valueW = Math.max(9, ...rows.flatMap((r) => peers.map((p) => formatNumber(r.values[p]).length)));
   const limitW = Math.max(6, ...rows.map((r) => limitCell(r).length));
+  // Everything but the workload: durability, client, metric, values, ×kafka, ×limit, verdict.
+  const rest = 1 + 9 + 1 + CLIENT_W + 1 + metricW + peers.length * (1 + valueW) + 1 + 8 + 1 + limitW + 8;
+  const wl = Math.max(MIN_WORKLOAD, Math.min(MAX_WORKLOAD, MAX_WIDTH - rest, Math.max(13, ...rows.map((r) => r.workload.length))));
   const paintMarks = (s: string) => (color ? s.replace(/✓/g, GREEN + '✓' + RESET).replace(/✗/g, RED + '✗' + RESET) : s);
   const head =
     padEnd('kind/workload', wl) +
     ' ' +
     padEnd('durabil.', 9) +
+    ' ' +
+    padEnd('client', CLIENT_W) +
     ' ' +
     padEnd('metric', metricW) +
     peers.map((p) => ' ' + padStart(p, valueW)).join('') +
@@ -94,16 +131,19 @@ export function renderTable(run: BenchRun, opts?: { color?: boolean }): string {
     const ofKind = rows.filter((r) => r.kind === kind);
     if (ofKind.length === 0) continue;
     out.push(paint(DIM, `${kind}`));
-    let last = '';
+    // A workload repeated from the line above shows as ″; durability and client are always written.
+    let last: string | undefined;
     for (const r of ofKind) {
       const same = r.workload === last;
       last = r.workload;
-      const name = same ? padEnd('  ″', wl) : padEnd(clip(r.workload, wl), wl);
+      const name = same ? padEnd('  ″', wl) : padEnd(clipWorkload(r.workload, kind, wl), wl);
       const xk = r.ratioToKafka === undefined ? '—' : formatRatio(r.ratioToKafka);
       out.push(
         name +
           ' ' +
           padEnd(r.durability, 9) +
+          ' ' +
+          padEnd(clip(r.clientShort, CLIENT_W), CLIENT_W) +
           ' ' +
           padEnd(r.metric, metricW) +
           peers.map((p) => ' ' + padStart(formatNumber(r.values[p]), valueW)).join('') +
@@ -133,13 +173,15 @@ export function renderTable(run: BenchRun, opts?: { color?: boolean }): string {
       const otherValue = t.of === 'kafka' ? r.values.kafka : r.limitValue;
       const what = `${formatNumber(r.values.tributary)} vs ${other} ${formatNumber(otherValue)} ${r.unit}`;
       const target = `${t.op === '>=' ? '≥' : '≤'} ${t.value}`;
-      out.push(`  ${paint(RED, '✗')} ${r.workload} [${r.durability}] ${r.metric}: ${formatRatio(t.ratio)}× ${t.of} (${target}): ${what}`);
+      out.push(
+        `  ${paint(RED, '✗')} ${r.workload} [${r.durability}, ${r.clientShort}] ${r.metric}: ${formatRatio(t.ratio)}× ${t.of} (${target}): ${what}`,
+      );
     }
   }
   const unjudged = rows.filter((r) => r.targets.some((t) => t.pass === undefined));
   for (const r of unjudged) {
     const missing = (['tributary', 'kafka'] as PeerName[]).filter((p) => r.values[p] === undefined);
-    out.push(`  ? ${r.workload} [${r.durability}] ${r.metric}: not judged${missing.length ? `, no ${missing.join(', ')} figure` : ''}`);
+    out.push(`  ? ${r.workload} [${r.durability}, ${r.clientShort}] ${r.metric}: not judged${missing.length ? `, no ${missing.join(', ')} figure` : ''}`);
   }
   if (run.skipped.length > 0) {
     out.push(`skipped (${run.skipped.length}):`);
