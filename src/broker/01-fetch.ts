@@ -15,6 +15,7 @@ import { ErrorCode, KafkaError } from '../common/errors.ts';
 import { FetchRequest } from '../protocol/messages/fetch-request.generated.ts';
 import { FetchResponse } from '../protocol/messages/fetch-response.generated.ts';
 import { EMPTY_BUFFER } from '../protocol/primitives/index.ts';
+import { readBuffers } from '../storage/read-buffers.ts';
 import { defineApi } from './api.ts';
 import type { Broker } from './broker.ts';
 import { partitionKey } from './partition-waiters.ts';
@@ -31,7 +32,7 @@ export const fetch = defineApi({
   response: FetchResponse,
   minVersion: 4,
   maxVersion: 17,
-  async handle(req, { broker, apiVersion }) {
+  async handle(req, { broker, apiVersion, afterResponseWritten }) {
     const res = FetchResponse.default();
     // Epoch 0 (open a session) and -1 (no session) are full fetches, whatever the session id;
     // any other epoch continues a session, and we never created one.
@@ -42,13 +43,16 @@ export const fetch = defineApi({
     const started = broker.clock.now();
     let keys: string[] | undefined; // computed only if the request has to wait
     for (;;) {
-      const { responses, bytes, errors } = await readAll(broker, req, apiVersion);
+      const { responses, bytes, errors, buffers } = await readAll(broker, req, apiVersion);
       const remaining = req.maxWaitMs - (broker.clock.now() - started);
       keys ??= bytes >= req.minBytes || errors || remaining <= 0 ? [] : waitKeys(broker, req, apiVersion);
       if (bytes >= req.minBytes || errors || remaining <= 0 || broker.closing || keys.length === 0) {
         res.responses = responses;
+        // The read buffers go back to the pool once the response is on the socket.
+        if (buffers.length > 0) afterResponseWritten(() => releaseAll(buffers));
         return res;
       }
+      releaseAll(buffers); // this read is dropped: wait and read again
       await broker.waiters.wait(keys, remaining);
     }
   },
@@ -69,7 +73,8 @@ async function readAll(
   broker: Broker,
   req: FetchReq,
   apiVersion: number,
-): Promise<{ responses: FetchRes['responses']; bytes: number; errors: boolean }> {
+): Promise<{ responses: FetchRes['responses']; bytes: number; errors: boolean; buffers: Buffer[] }> {
+  const buffers: Buffer[] = [];
   let budget = req.maxBytes;
   let bytes = 0;
   let errors = false;
@@ -110,6 +115,7 @@ async function readAll(
           maxOffset: log.highWatermark,
         });
         if (read.bytes > 0) {
+          buffers.push(...read.records);
           data.records = read.records.length === 1 ? read.records[0]! : Buffer.concat(read.records, read.bytes);
           bytes += read.bytes;
           budget -= read.bytes;
@@ -122,7 +128,11 @@ async function readAll(
     }
     responses.push({ topic: topic?.name ?? t.topic, topicId: t.topicId, partitions });
   }
-  return { responses, bytes, errors };
+  return { responses, bytes, errors, buffers };
+}
+
+function releaseAll(buffers: Buffer[]): void {
+  for (const b of buffers) readBuffers.release(b);
 }
 
 function emptyPartition(partitionIndex: number): PartitionData {

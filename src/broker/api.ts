@@ -16,6 +16,11 @@ export interface RequestContext {
   readonly connection: ConnectionInfo;
   /** Lets the next request on this connection start before this one's response is ready. */
   release(): void;
+  /**
+   * Runs `fn` once this request's response has been handed to the socket (its buffers are no
+   * longer needed), or never if the connection closes first. Fetch uses it to recycle reads.
+   */
+  afterResponseWritten(fn: () => void): void;
 }
 
 export interface ApiHandler<Req = any, Res = any> {

@@ -29,7 +29,7 @@ export class BadRequestError extends Error {
 }
 
 export function createDispatcher(broker: Broker, handlers: ReadonlyMap<number, ApiHandler>, logger: Logger): Dispatcher {
-  return async (frame, { connection, release }) => {
+  return async (frame, { connection, release, afterResponseWritten }) => {
     if (frame.length < 8) throw new BadRequestError(`request frame of ${frame.length} bytes is too short for a header`);
     const apiKey = frame.readInt16BE(0);
     const apiVersion = frame.readInt16BE(2);
@@ -63,6 +63,7 @@ export function createDispatcher(broker: Broker, handlers: ReadonlyMap<number, A
       clientId: header.clientId,
       connection,
       release,
+      afterResponseWritten,
     };
     let response: unknown;
     try {

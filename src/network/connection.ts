@@ -14,6 +14,8 @@ import type { Socket } from 'node:net';
 import type { Logger } from '../common/logger.ts';
 import { FrameDecoder } from './frame-decoder.ts';
 
+const EMPTY = Buffer.alloc(0);
+
 export interface ConnectionInfo {
   readonly id: number;
   readonly remoteAddress: string;
@@ -27,6 +29,8 @@ export interface DispatchContext {
   connection: ConnectionInfo;
   /** Lets the next request on this connection start before this one's response is ready. */
   release(): void;
+  /** Runs `fn` once the response has been written to the socket (not if it closes first). */
+  afterResponseWritten(fn: () => void): void;
 }
 
 /**
@@ -49,6 +53,7 @@ export interface ConnectionOptions {
 interface Slot {
   done: boolean;
   response: Buffer[] | null;
+  afterWritten: Array<() => void> | null;
 }
 
 export class Connection implements ConnectionInfo {
@@ -144,7 +149,7 @@ export class Connection implements ConnectionInfo {
     this.#pendingBytes -= frame.length;
     this.#busy = true;
     this.#inFlight++;
-    const slot: Slot = { done: false, response: null };
+    const slot: Slot = { done: false, response: null, afterWritten: null };
     this.#slots.push(slot);
     let released = false;
     const release = () => {
@@ -156,7 +161,8 @@ export class Connection implements ConnectionInfo {
     };
     let result: Promise<Buffer[] | null>;
     try {
-      result = this.#dispatcher(frame, { connection: this, release });
+      const afterResponseWritten = (fn: () => void) => (slot.afterWritten ??= []).push(fn);
+      result = this.#dispatcher(frame, { connection: this, release, afterResponseWritten });
     } catch (err) {
       result = Promise.reject(err);
     }
@@ -186,14 +192,21 @@ export class Connection implements ConnectionInfo {
     if (!head?.done) return;
     this.#socket.cork();
     while (this.#slots[0]?.done) {
-      const { response } = this.#slots.shift()!;
-      if (!response) continue;
+      const { response, afterWritten } = this.#slots.shift()!;
+      if (!response) {
+        if (afterWritten) for (const fn of afterWritten) fn();
+        continue;
+      }
       let size = 0;
       for (const b of response) size += b.length;
       const prefix = Buffer.allocUnsafe(4);
       prefix.writeInt32BE(size, 0);
       this.#socket.write(prefix);
-      for (const b of response) this.#socket.write(b);
+      const last = response.length - 1;
+      for (let i = 0; i < last; i++) this.#socket.write(response[i]!);
+      // Writes complete in order, so the last one's callback means the whole response is out.
+      if (afterWritten) this.#socket.write(response[last] ?? EMPTY, (err) => err || afterWritten.forEach((fn) => fn()));
+      else if (last >= 0) this.#socket.write(response[last]!);
     }
     this.#socket.uncork();
     this.#updateBackpressure();

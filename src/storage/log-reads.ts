@@ -12,6 +12,7 @@ import {
   OFFSET_MAGIC,
 } from '../protocol/record-batch.ts';
 import { decodeRecords, type DecodedRecord } from '../protocol/records.ts';
+import { readBuffers } from './read-buffers.ts';
 import { HEADER_PEEK, Segment, SegmentCorruptError, peekHeader } from './segment.ts';
 
 export interface ReadResult {
@@ -39,40 +40,89 @@ export function segmentIndexFor(segments: readonly Segment[], offset: number): n
 }
 
 /**
- * The batches of `seg` from the one holding `fetchOffset`: the sparse index gives a position,
- * a header scan finds the batch, then ONE read of up to `maxBytes` is cut back to whole
- * batches below `limit` (an exclusive offset). The first batch comes whole even past
- * `maxBytes` when `minOne`. Null when the segment has no batch reaching `fetchOffset` (the
+ * The batches of `seg` from the one holding `fetchOffset`: ONE read of up to `maxBytes`, cut
+ * back to whole batches below `limit` (an exclusive offset). The first batch comes whole even
+ * past `maxBytes` when `minOne`. Null when the segment has no batch reaching `fetchOffset` (the
  * caller moves on to the next segment).
+ *
+ * Where the read starts: a consumer usually asks for the offset right after the last batch it
+ * was given, so the segment remembers where that next batch starts (`readHint`) and the read
+ * goes straight there; the batch found there must start at `fetchOffset`, or the hint is
+ * ignored. Otherwise the sparse index gives a position and a header scan finds the batch.
+ * Data buffers come from the Fetch read pool (`readBuffers`); the caller gives them back.
  */
 export async function readSegment(
   seg: Segment,
   handle: FileHandle,
   q: { fetchOffset: number; end: number; maxBytes: number; minOne: boolean; limit: number },
 ): Promise<ReadResult | null> {
+  const hint = seg.readHint;
+  if (hint !== null && hint.offset === q.fetchOffset && q.end - hint.pos >= HEADER_PEEK) {
+    const got = await readFrom(seg, handle, hint.pos, q, true);
+    if (got) return got;
+  }
   const from = seg.index.lookup(q.fetchOffset).position;
   const first = await seg.findBatch(handle, from, q.end, (h) => h.lastOffset >= q.fetchOffset);
   if (!first) return null;
   if (first.lastOffset >= q.limit) return EMPTY_READ;
-  const want = Math.min(q.maxBytes, q.end - first.pos);
-  if (first.size > want) {
+  return readFrom(seg, handle, first.pos, q, false);
+}
+
+/**
+ * Reads whole batches starting at byte `pos`, which holds the batch with `q.fetchOffset`.
+ * With `fromHint`, that is only a guess: null when the batch there does not start at
+ * `q.fetchOffset`.
+ */
+async function readFrom(
+  seg: Segment,
+  handle: FileHandle,
+  pos: number,
+  q: { fetchOffset: number; end: number; maxBytes: number; minOne: boolean; limit: number },
+  fromHint: boolean,
+): Promise<ReadResult | null> {
+  const want = Math.min(Math.max(q.maxBytes, HEADER_PEEK), q.end - pos);
+  let buf = await Segment.readAt(handle, pos, want, acquire);
+  if (buf.length < HEADER_PEEK) throw new SegmentCorruptError(seg.logPath, pos, 'short read of a batch header');
+  const first = peekHeader(buf, 0, pos);
+  if (first.size < BATCH_HEADER_SIZE || buf.readInt8(OFFSET_MAGIC) !== CURRENT_MAGIC || pos + first.size > q.end) {
+    readBuffers.release(buf);
+    if (fromHint) return null;
+    throw new SegmentCorruptError(seg.logPath, pos, 'invalid batch header');
+  }
+  if (fromHint && first.baseOffset !== q.fetchOffset) {
+    readBuffers.release(buf);
+    return null;
+  }
+  if (first.lastOffset >= q.limit) {
+    readBuffers.release(buf);
+    return EMPTY_READ;
+  }
+  if (first.size > q.maxBytes || first.size > buf.length) {
+    // The first batch alone is larger than the limit: all of it or nothing.
+    readBuffers.release(buf);
     if (!q.minOne) return EMPTY_READ;
-    const buf = await Segment.readAt(handle, first.pos, first.size);
-    if (buf.length !== first.size) throw new SegmentCorruptError(seg.logPath, first.pos, 'short read');
+    buf = await Segment.readAt(handle, pos, first.size, acquire);
+    if (buf.length !== first.size) throw new SegmentCorruptError(seg.logPath, pos, 'short read');
+    seg.readHint = { offset: first.lastOffset + 1, pos: pos + first.size };
     return { records: [buf], bytes: buf.length };
   }
-  const buf = await Segment.readAt(handle, first.pos, want);
   let cut = 0;
+  let next = q.fetchOffset;
   while (cut + HEADER_PEEK <= buf.length) {
-    const h = peekHeader(buf, cut, first.pos + cut);
+    const h = peekHeader(buf, cut, pos + cut);
     if (h.size < BATCH_HEADER_SIZE || buf.readInt8(cut + OFFSET_MAGIC) !== CURRENT_MAGIC) {
+      readBuffers.release(buf);
       throw new SegmentCorruptError(seg.logPath, h.pos, 'invalid batch header');
     }
     if (cut + h.size > buf.length || h.lastOffset >= q.limit) break;
     cut += h.size;
+    next = h.lastOffset + 1;
   }
-  return cut === 0 ? EMPTY_READ : { records: [buf.subarray(0, cut)], bytes: cut };
+  seg.readHint = { offset: next, pos: pos + cut };
+  return { records: [buf.subarray(0, cut)], bytes: cut };
 }
+
+const acquire = (size: number) => readBuffers.acquire(size);
 
 /**
  * Kafka's ListOffsets-by-timestamp answer inside one segment (whose max timestamp reaches the

@@ -116,6 +116,13 @@ export class Segment {
   assignedSize = 0;
   pendingBatches = 0;
 
+  /**
+   * Where the batch after the last one a Fetch read starts: the next fetch of a consumer
+   * reading along usually asks for exactly that offset (see log-reads.ts readSegment). A
+   * guess, checked against the batch found there, never trusted blindly.
+   */
+  readHint: { offset: number; pos: number } | null = null;
+
   #readers = 0;
   #drained: (() => void) | null = null;
 
@@ -203,8 +210,13 @@ export class Segment {
   }
 
   /** Reads exactly `length` bytes at `pos` (fewer only at end of file). */
-  static async readAt(handle: FileHandle, pos: number, length: number): Promise<Buffer> {
-    const buf = Buffer.allocUnsafe(length);
+  static async readAt(
+    handle: FileHandle,
+    pos: number,
+    length: number,
+    alloc: (size: number) => Buffer = Buffer.allocUnsafe,
+  ): Promise<Buffer> {
+    const buf = alloc(length);
     let done = 0;
     while (done < length) {
       const { bytesRead } = await handle.read(buf, done, length - done, pos + done);
