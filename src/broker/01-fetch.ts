@@ -15,7 +15,7 @@ import { ErrorCode, KafkaError } from '../common/errors.ts';
 import { FetchRequest } from '../protocol/messages/fetch-request.generated.ts';
 import { FetchResponse } from '../protocol/messages/fetch-response.generated.ts';
 import { EMPTY_BUFFER } from '../protocol/primitives/index.ts';
-import { readBuffers } from '../storage/read-buffers.ts';
+import { largeBuffers } from '../common/buffer-pool.ts';
 import { defineApi } from './api.ts';
 import type { Broker } from './broker.ts';
 import { partitionKey } from './partition-waiters.ts';
@@ -132,7 +132,7 @@ async function readAll(
 }
 
 function releaseAll(buffers: Buffer[]): void {
-  for (const b of buffers) readBuffers.release(b);
+  for (const b of buffers) largeBuffers.release(b);
 }
 
 function emptyPartition(partitionIndex: number): PartitionData {

@@ -8,6 +8,7 @@
  * serve: KIP-511 says answer it with a v0 response carrying UNSUPPORTED_VERSION and our
  * ranges, so the client can pick a version it shares with us.
  */
+import { largeBuffers } from '../common/buffer-pool.ts';
 import { ErrorCode } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
 import type { Dispatcher } from '../network/connection.ts';
@@ -20,6 +21,7 @@ import type { ApiHandler, RequestContext } from './api.ts';
 import type { Broker } from './broker.ts';
 
 const API_VERSIONS_KEY = 18;
+const PRODUCE_KEY = 0;
 
 export class BadRequestError extends Error {
   constructor(message: string) {
@@ -68,6 +70,11 @@ export function createDispatcher(broker: Broker, handlers: ReadonlyMap<number, A
     let response: unknown;
     try {
       response = await handler.handle(body, ctx);
+      // A Produce request's records are referenced by nothing once its handler has finished
+      // (every append it queued is written), so its frame can be recycled. Other requests may
+      // keep slices of their frame (e.g. group member metadata), and a failed handler may
+      // still have writes queued: those frames are left to GC.
+      if (apiKey === PRODUCE_KEY) largeBuffers.release(frame);
     } catch (err) {
       logger.error('handler failed', {
         api: handler.request.name,

@@ -6,6 +6,7 @@
  * The size prefix is checked against `maxFrameBytes` before anything is allocated, so a hostile
  * size cannot make the broker reserve memory (Kafka's socket.request.max.bytes).
  */
+import { largeBuffers } from '../common/buffer-pool.ts';
 export class FrameTooLargeError extends Error {
   readonly size: number;
   constructor(size: number, max: number) {
@@ -93,7 +94,9 @@ export class FrameDecoder {
       this.#consume(n);
       return frame;
     }
-    const frame = Buffer.allocUnsafe(n);
+    // Large frames (Produce requests) come from the shared pool; the dispatcher gives a Produce
+    // frame back once its appends are written. Others are simply left to GC.
+    const frame = largeBuffers.acquire(n);
     this.#copyOut(frame, n);
     this.#consume(n);
     return frame;

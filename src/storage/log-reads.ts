@@ -12,7 +12,7 @@ import {
   OFFSET_MAGIC,
 } from '../protocol/record-batch.ts';
 import { decodeRecords, type DecodedRecord } from '../protocol/records.ts';
-import { readBuffers } from './read-buffers.ts';
+import { largeBuffers } from '../common/buffer-pool.ts';
 import { HEADER_PEEK, Segment, SegmentCorruptError, peekHeader } from './segment.ts';
 
 export interface ReadResult {
@@ -49,7 +49,7 @@ export function segmentIndexFor(segments: readonly Segment[], offset: number): n
  * was given, so the segment remembers where that next batch starts (`readHint`) and the read
  * goes straight there; the batch found there must start at `fetchOffset`, or the hint is
  * ignored. Otherwise the sparse index gives a position and a header scan finds the batch.
- * Data buffers come from the Fetch read pool (`readBuffers`); the caller gives them back.
+ * Data buffers come from the Fetch read pool (`largeBuffers`); the caller gives them back.
  */
 export async function readSegment(
   seg: Segment,
@@ -85,21 +85,21 @@ async function readFrom(
   if (buf.length < HEADER_PEEK) throw new SegmentCorruptError(seg.logPath, pos, 'short read of a batch header');
   const first = peekHeader(buf, 0, pos);
   if (first.size < BATCH_HEADER_SIZE || buf.readInt8(OFFSET_MAGIC) !== CURRENT_MAGIC || pos + first.size > q.end) {
-    readBuffers.release(buf);
+    largeBuffers.release(buf);
     if (fromHint) return null;
     throw new SegmentCorruptError(seg.logPath, pos, 'invalid batch header');
   }
   if (fromHint && first.baseOffset !== q.fetchOffset) {
-    readBuffers.release(buf);
+    largeBuffers.release(buf);
     return null;
   }
   if (first.lastOffset >= q.limit) {
-    readBuffers.release(buf);
+    largeBuffers.release(buf);
     return EMPTY_READ;
   }
   if (first.size > q.maxBytes || first.size > buf.length) {
     // The first batch alone is larger than the limit: all of it or nothing.
-    readBuffers.release(buf);
+    largeBuffers.release(buf);
     if (!q.minOne) return EMPTY_READ;
     buf = await Segment.readAt(handle, pos, first.size, acquire);
     if (buf.length !== first.size) throw new SegmentCorruptError(seg.logPath, pos, 'short read');
@@ -111,7 +111,7 @@ async function readFrom(
   while (cut + HEADER_PEEK <= buf.length) {
     const h = peekHeader(buf, cut, pos + cut);
     if (h.size < BATCH_HEADER_SIZE || buf.readInt8(cut + OFFSET_MAGIC) !== CURRENT_MAGIC) {
-      readBuffers.release(buf);
+      largeBuffers.release(buf);
       throw new SegmentCorruptError(seg.logPath, h.pos, 'invalid batch header');
     }
     if (cut + h.size > buf.length || h.lastOffset >= q.limit) break;
@@ -122,7 +122,7 @@ async function readFrom(
   return { records: [buf.subarray(0, cut)], bytes: cut };
 }
 
-const acquire = (size: number) => readBuffers.acquire(size);
+const acquire = (size: number) => largeBuffers.acquire(size);
 
 /**
  * Kafka's ListOffsets-by-timestamp answer inside one segment (whose max timestamp reaches the

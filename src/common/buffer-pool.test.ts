@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ReadBufferPool } from './read-buffers.ts';
+import { BufferPool } from './buffer-pool.ts';
 
 test('a released buffer is handed out again for a request of the same size class', () => {
-  const pool = new ReadBufferPool(1024, 1 << 20);
+  const pool = new BufferPool(1024, 1 << 20);
   const a = pool.acquire(3000);
   assert.equal(a.length, 3000);
   pool.release(a);
@@ -15,7 +15,7 @@ test('a released buffer is handed out again for a request of the same size class
 });
 
 test('small requests are not pooled, foreign buffers and double releases are ignored', () => {
-  const pool = new ReadBufferPool(1024, 1 << 20);
+  const pool = new BufferPool(1024, 1 << 20);
   const small = pool.acquire(100);
   pool.release(small);
   pool.release(Buffer.alloc(8192));
@@ -30,7 +30,7 @@ test('small requests are not pooled, foreign buffers and double releases are ign
 });
 
 test('the free lists never hold more than their budget', () => {
-  const pool = new ReadBufferPool(1024, 8192);
+  const pool = new BufferPool(1024, 8192);
   const bufs = [pool.acquire(4096), pool.acquire(4096), pool.acquire(4096)];
   for (const b of bufs) pool.release(b);
   assert.equal(pool.freeBytes, 8192);
