@@ -253,6 +253,27 @@ async function runLatency(peer: KafkaProtocolPeer, durability: Durability): Prom
 
 // ---- peers -----------------------------------------------------------------------------------
 
+/**
+ * Runs each client once against a fresh peer before anything is measured, unrecorded: the
+ * JVM's JIT (Kafka) and V8's (Tributary) otherwise make whichever workload comes first look
+ * slow, which says more about the order than about the peer.
+ */
+async function warmUp(peer: KafkaProtocolPeer, libsDir: string): Promise<void> {
+  const topic = topicName('warmup');
+  log(`${peer.name}: warm-up (not recorded)`);
+  try {
+    await createTopic(peer, topic, 4, 'pagecache');
+    await producerPerformance({ libsDir, bootstrap: peer.bootstrap, topic, records: 200_000, size: 1024, acks: '1', timeoutMs: plan.clientTimeoutMs });
+    if (!skip.has('rdkafka')) {
+      await runRdkperf(['produce', '--bootstrap', peer.bootstrap, '--topic', topic, '--records', '300000', '--size', '1024', '--acks', '1'], plan.clientTimeoutMs);
+      await runRdkperf(['consume', '--bootstrap', peer.bootstrap, '--topic', topic, '--records', '500000'], plan.clientTimeoutMs);
+    }
+  } catch (err) {
+    fail(`${peer.name} warm-up`, err);
+  }
+  await deleteTopic(peer, topic);
+}
+
 async function startupFigures(peer: KafkaProtocolPeer): Promise<void> {
   await sleep(2000); // let start-up work (JIT, lazy init) settle before reading idle memory
   const base = { peer: peer.name as PeerName, durability: 'n/a' as const, client: 'Metadata probe' };
@@ -328,7 +349,7 @@ async function main(): Promise<void> {
   if (!skip.has('limits')) {
     log('physical limits: loopback (iperf3), sequential write with and without fdatasync (fio)');
     try {
-      limits = await measureLimits({ dir: workDir, blockSizes: plan.limits.blockSizes, seconds: plan.limits.seconds, repeats: plan.repeats, log });
+      limits = await measureLimits({ dir: workDir, blockSizes: plan.limits.blockSizes, seconds: plan.limits.seconds, repeats: plan.repeats, log, skipped });
       for (const l of limits) log(`  ${l.name}${l.blockSize ? ` ${l.blockSize} B` : ''}: ${l.median.toFixed(0)} MB/s`);
     } catch (err) {
       fail('limits', err);
@@ -339,6 +360,7 @@ async function main(): Promise<void> {
     const start = () => startKafka({ workDir });
     await withPeer(start, async (peer) => {
       await startupFigures(peer);
+      await warmUp(peer, libs.dir);
       if (!skip.has('produce')) {
         await runProduce(peer, 'pagecache', plan.pagecache, libs.dir);
         await runProduce(peer, 'durable', plan.durable, libs.dir);
@@ -356,6 +378,7 @@ async function main(): Promise<void> {
       () => startTributary({ workDir, durability: 'durable' }),
       async (peer) => {
         await startupFigures(peer);
+        await warmUp(peer, libs.dir);
         if (!skip.has('produce')) await runProduce(peer, 'durable', plan.durable, libs.dir);
         if (!skip.has('latency')) await runLatency(peer, 'durable');
       },
@@ -363,6 +386,7 @@ async function main(): Promise<void> {
     await withPeer(
       () => startTributary({ workDir, durability: 'pagecache' }),
       async (peer) => {
+        await warmUp(peer, libs.dir);
         if (!skip.has('produce')) await runProduce(peer, 'pagecache', plan.pagecache, libs.dir);
         if (!skip.has('latency')) await runLatency(peer, 'pagecache');
         if (!skip.has('consume')) await runConsume(peer, libs.dir);
@@ -375,7 +399,7 @@ async function main(): Promise<void> {
     for (const durability of ['pagecache', 'durable'] as const) {
       log(`${name} (${durability})`);
       try {
-        const r = await bench({ workDir, durability, records: plan.secondary.records, sizes: [100, 1024], repeats: plan.repeats, log });
+        const r = await bench({ workDir, durability, records: plan.secondary.records, sizes: [100, 1024], repeats: plan.repeats, log, includeNA: durability === 'pagecache' });
         for (const m of r.measurements) for (const v of m.values) record(m, v, m.notes?.join('; '));
         skipped.push(...r.skipped);
         peerInfo[name] = { version: r.version, config: { ...(peerInfo[name]?.config ?? {}), ...prefixKeys(durability, r.config) } };

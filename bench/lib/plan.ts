@@ -70,7 +70,7 @@ export function makePlan(mode: 'quick' | 'full'): Plan {
       clientTimeoutMs: 120_000,
     };
   }
-  const records = (size: number) => (size === 100 ? 5_000_000 : 1_000_000); // 500 MB / 1 GB
+  const records = (size: number) => (size === 100 ? 2_500_000 : 600_000); // 250 MB / 614 MB
   return {
     mode,
     repeats: 3,
@@ -78,7 +78,7 @@ export function makePlan(mode: 'quick' | 'full'): Plan {
     durable: matrix(records, ['all']),
     rdkafkaProduce: 'all',
     consume: { size: 1024, partitions: 16, records: 3 * 1_048_576 }, // 3 GiB
-    latency: { size: 1024, partitions: 1, seconds: 15, warmupSeconds: 2, fixedRates: [1000, 10_000] },
+    latency: { size: 1024, partitions: 1, seconds: 10, warmupSeconds: 2, fixedRates: [1000, 10_000] },
     startups: 3,
     limits: { seconds: 5, blockSizes: [16_384, 65_536, 1_048_576] },
     secondary: { records: 1_000_000 },
