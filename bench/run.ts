@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import { Admin } from '@platformatic/kafka';
 import { REPO_ROOT, sleep } from '../test/testkit/broker.ts';
 import { buildRdkperf, runRdkperf } from '../compat/rdkafka-bench/client.ts';
-import { consumerPerformance, producerPerformance } from './lib/clients/kafka-perf.ts';
+import { consumerPerformance, endToEndLatency, producerPerformance } from './lib/clients/kafka-perf.ts';
 import { makePlan, produceId, sizeLabel, type Plan, type ProduceWorkload } from './lib/plan.ts';
 import { buildTributary, createTopic, kafkaLibs, startKafka, startTributary, type KafkaProtocolPeer } from './lib/peers/kafka-protocol.ts';
 import { cpuSeconds, rssMiB, RssSampler } from './lib/proc.ts';
@@ -213,7 +213,35 @@ function peakFor(durability: Durability, peer: KafkaProtocolPeer): { rate: numbe
   return null;
 }
 
-async function runLatency(peer: KafkaProtocolPeer, durability: Durability): Promise<void> {
+/** Kafka's own closed-loop EndToEndLatency tool: one record at a time through an idle broker. */
+async function runClosedLoopLatency(peer: KafkaProtocolPeer, durability: Durability, libsDir: string): Promise<void> {
+  const l = plan.latency;
+  const acks = durability === 'durable' ? 'all' : '1';
+  const id = `latency/${sizeLabel(l.size)}/p1/acks=${acks}/closed-loop`;
+  for (let i = 0; i < plan.repeats; i++) {
+    const label = `${peer.name} ${durability} ${id} (${i + 1}/${plan.repeats})`;
+    log(label);
+    const topic = topicName(id);
+    try {
+      await createTopic(peer, topic, 1, durability);
+      const r = await endToEndLatency({ libsDir, bootstrap: peer.bootstrap, topic, records: plan.latency.closedLoopRecords, size: l.size, acks, timeoutMs: plan.clientTimeoutMs });
+      const note = `${plan.latency.closedLoopRecords} records, one at a time; whole milliseconds`;
+      const base = { workload: id, peer: peer.name as PeerName, durability, client: javaClient, kind: 'latency' as const, unit: 'ms', better: 'lower' as const };
+      record({ ...base, metric: 'avg ms' }, r.avgMs, note);
+      record({ ...base, metric: 'p50 ms' }, r.p50, note);
+      record({ ...base, metric: 'p99 ms' }, r.p99, note);
+      record({ ...base, metric: 'p99.9 ms' }, r.p999, note);
+      log(`  avg ${r.avgMs.toFixed(2)} ms, p50 ${r.p50} ms, p99 ${r.p99} ms, p99.9 ${r.p999} ms`);
+    } catch (err) {
+      fail(label, err);
+    }
+    await deleteTopic(peer, topic);
+  }
+}
+
+async function runLatency(peer: KafkaProtocolPeer, durability: Durability, libsDir: string): Promise<void> {
+  await runClosedLoopLatency(peer, durability, libsDir);
+  if (skip.has('rdkafka')) return;
   const l = plan.latency;
   const acks = durability === 'durable' ? 'all' : '1';
   if (peer.name === 'kafka') {
@@ -342,7 +370,6 @@ async function main(): Promise<void> {
   } catch (err) {
     fail('building the librdkafka client', err);
     skip.add('rdkafka');
-    skip.add('latency');
   }
 
   let limits: Limit[] = [];
@@ -366,8 +393,8 @@ async function main(): Promise<void> {
         await runProduce(peer, 'durable', plan.durable, libs.dir);
       }
       if (!skip.has('latency')) {
-        await runLatency(peer, 'pagecache');
-        await runLatency(peer, 'durable');
+        await runLatency(peer, 'pagecache', libs.dir);
+        await runLatency(peer, 'durable', libs.dir);
       }
       if (!skip.has('consume')) await runConsume(peer, libs.dir);
     });
@@ -380,7 +407,7 @@ async function main(): Promise<void> {
         await startupFigures(peer);
         await warmUp(peer, libs.dir);
         if (!skip.has('produce')) await runProduce(peer, 'durable', plan.durable, libs.dir);
-        if (!skip.has('latency')) await runLatency(peer, 'durable');
+        if (!skip.has('latency')) await runLatency(peer, 'durable', libs.dir);
       },
     );
     await withPeer(
@@ -388,7 +415,7 @@ async function main(): Promise<void> {
       async (peer) => {
         await warmUp(peer, libs.dir);
         if (!skip.has('produce')) await runProduce(peer, 'pagecache', plan.pagecache, libs.dir);
-        if (!skip.has('latency')) await runLatency(peer, 'pagecache');
+        if (!skip.has('latency')) await runLatency(peer, 'pagecache', libs.dir);
         if (!skip.has('consume')) await runConsume(peer, libs.dir);
       },
     );

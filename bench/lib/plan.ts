@@ -26,7 +26,7 @@ export interface Plan {
   /** Produce workloads also driven by the librdkafka client (the rest use Kafka's tool only). */
   rdkafkaProduce: 'all' | 'peaks';
   consume: { size: number; partitions: number; records: number };
-  latency: { size: number; partitions: number; seconds: number; warmupSeconds: number; fixedRates: number[] };
+  latency: { size: number; partitions: number; seconds: number; warmupSeconds: number; fixedRates: number[]; closedLoopRecords: number };
   /** Startup (and idle RSS) measured this many times per peer. */
   startups: number;
   limits: { seconds: number; blockSizes: number[] };
@@ -63,7 +63,7 @@ export function makePlan(mode: 'quick' | 'full'): Plan {
       durable: matrix(records, ['all']),
       rdkafkaProduce: 'peaks',
       consume: { size: 1024, partitions: 16, records: 262_144 }, // 256 MiB
-      latency: { size: 1024, partitions: 1, seconds: 5, warmupSeconds: 1, fixedRates: [1000] },
+      latency: { size: 1024, partitions: 1, seconds: 5, warmupSeconds: 1, fixedRates: [1000], closedLoopRecords: 2000 },
       startups: 1,
       limits: { seconds: 2, blockSizes: [16_384, 1_048_576] },
       secondary: { records: 100_000 },
@@ -78,7 +78,7 @@ export function makePlan(mode: 'quick' | 'full'): Plan {
     durable: matrix(records, ['all']),
     rdkafkaProduce: 'all',
     consume: { size: 1024, partitions: 16, records: 3 * 1_048_576 }, // 3 GiB
-    latency: { size: 1024, partitions: 1, seconds: 10, warmupSeconds: 2, fixedRates: [1000, 10_000] },
+    latency: { size: 1024, partitions: 1, seconds: 10, warmupSeconds: 2, fixedRates: [1000, 10_000], closedLoopRecords: 10_000 },
     startups: 3,
     limits: { seconds: 5, blockSizes: [16_384, 65_536, 1_048_576] },
     secondary: { records: 1_000_000 },

@@ -118,3 +118,39 @@ export async function consumerPerformance(o: {
   if (res.records < o.records) throw new Error(`ConsumerPerformance read ${res.records} of ${o.records} records`);
   return res;
 }
+
+export interface EndToEndResult {
+  avgMs: number;
+  p50: number;
+  p99: number;
+  p999: number;
+}
+
+/** Parses EndToEndLatency's summary: "Avg latency: 1.2345 ms" and "Percentiles: 50th = 1, …". */
+export function parseEndToEndLatency(out: string): EndToEndResult {
+  const avg = /Avg latency: ([\d.]+) ms/.exec(out);
+  const pct = /Percentiles: 50th = (\d+), 99th = (\d+), 99\.9th = (\d+)/.exec(out);
+  if (!avg || !pct) throw new Error(`no EndToEndLatency summary in:\n${out.slice(-2000)}`);
+  return { avgMs: Number(avg[1]), p50: Number(pct[1]), p99: Number(pct[2]), p999: Number(pct[3]) };
+}
+
+/**
+ * Kafka's EndToEndLatency (kafka-e2e-latency.sh): closed loop, one record at a time — send,
+ * wait until the consumer has it, send the next. It measures the round trip of a lone record
+ * through an idle broker (whole milliseconds), not behaviour under load; the open-loop rdkperf
+ * runs do that.
+ */
+export async function endToEndLatency(o: {
+  libsDir: string;
+  bootstrap: string;
+  topic: string;
+  records: number;
+  size: number;
+  acks: '1' | 'all';
+  timeoutMs: number;
+}): Promise<EndToEndResult> {
+  const configFile = join(tmpdir(), `tributary-bench-e2e-${process.pid}.properties`);
+  writeFileSync(configFile, 'enable.idempotence=false\n');
+  const args = [o.bootstrap, o.topic, String(o.records), o.acks, String(o.size), configFile];
+  return parseEndToEndLatency(await java(o.libsDir, 'org.apache.kafka.tools.EndToEndLatency', args, o.timeoutMs));
+}
