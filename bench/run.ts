@@ -13,7 +13,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { Admin } from '@platformatic/kafka';
 import { REPO_ROOT, sleep } from '../test/testkit/broker.ts';
 import { buildRdkperf, runRdkperf } from '../compat/rdkafka-bench/client.ts';
@@ -75,6 +75,16 @@ function fail(what: string, err: unknown): void {
   log(`FAILED ${msg}`);
 }
 
+/**
+ * Writes back every dirty page before a measured run. Without it a run pays for the writeback
+ * of the runs before it (the kernel throttles writers once dirty pages pass vm.dirty_ratio),
+ * and Kafka more than Tributary: Kafka deletes a topic's files a minute after the topic, so
+ * their dirty pages are still written back during later runs, while Tributary's are dropped.
+ */
+function settle(): void {
+  spawnSync('sync');
+}
+
 let topicSeq = 0;
 const topicName = (w: string) => `bench-${w.replace(/[^a-zA-Z0-9]+/g, '-')}-${Date.now().toString(36)}-${topicSeq++}`;
 
@@ -106,6 +116,7 @@ async function produceOnce(
 ): Promise<ProduceFigures> {
   const topic = topicName(w.id);
   await createTopic(peer, topic, w.partitions, durability);
+  settle();
   const cpu0 = cpuSeconds(peer.pid);
   let res: { mbPerSec: number; recordsPerSec: number; records: number };
   if (client === 'java') {
@@ -171,6 +182,7 @@ async function runConsume(peer: KafkaProtocolPeer, libsDir: string): Promise<voi
   for (let i = 0; i < plan.repeats; i++) {
     const label = `${peer.name} ${id} (${i + 1}/${plan.repeats})`;
     log(`${label} ${javaClient}`);
+    settle();
     try {
       const r = await consumerPerformance({ libsDir, bootstrap: peer.bootstrap, topic, records: c.records, timeoutMs: plan.clientTimeoutMs });
       record({ ...base, client: javaClient, metric: 'MB/s', unit: 'MB/s' }, r.mbPerSec, 'fetch phase, after the group assignment (rebalance excluded)');
@@ -181,6 +193,7 @@ async function runConsume(peer: KafkaProtocolPeer, libsDir: string): Promise<voi
     }
     if (skip.has('rdkafka')) continue;
     log(`${label} ${rdkClient}`);
+    settle();
     try {
       const r = await runRdkperf(['consume', '--bootstrap', peer.bootstrap, '--topic', topic, '--records', String(c.records)], plan.clientTimeoutMs);
       if (r.records < c.records) throw new Error(`read ${r.records} of ${c.records}`);
@@ -224,6 +237,7 @@ async function runClosedLoopLatency(peer: KafkaProtocolPeer, durability: Durabil
     const topic = topicName(id);
     try {
       await createTopic(peer, topic, 1, durability);
+      settle();
       const r = await endToEndLatency({ libsDir, bootstrap: peer.bootstrap, topic, records: plan.latency.closedLoopRecords, size: l.size, acks, timeoutMs: plan.clientTimeoutMs });
       const note = `${plan.latency.closedLoopRecords} records, one at a time; whole milliseconds`;
       const base = { workload: id, peer: peer.name as PeerName, durability, client: javaClient, kind: 'latency' as const, unit: 'ms', better: 'lower' as const };
@@ -260,6 +274,7 @@ async function runLatency(peer: KafkaProtocolPeer, durability: Durability, libsD
       const topic = topicName(id);
       try {
         await createTopic(peer, topic, l.partitions, durability);
+        settle();
         const res = await runRdkperf(
           ['e2e', '--bootstrap', peer.bootstrap, '--topic', topic, '--rate', String(r.rate), '--seconds', String(l.seconds), '--size', String(l.size), '--acks', acks === 'all' ? '-1' : '1', '--warmup', String(l.warmupSeconds)],
           (l.seconds + 60) * 1000,
