@@ -81,6 +81,9 @@ const INT32_MAX = 0x7fff_ffff;
 /** At most this many appends are coalesced into one writev. */
 const MAX_GROUP = 512;
 
+
+/** Bytes written to a segment after which a background fdatasync starts (see #backgroundWriteback). */
+const WRITEBACK_BYTES = 4 * 1024 * 1024;
 export class PartitionLog {
   readonly topic: string;
   readonly partition: number;
@@ -348,6 +351,22 @@ export class PartitionLog {
       t.result.logStartOffset = logStartOffset;
       t.resolve(t.result);
     }
+    this.#backgroundWriteback(seg, total);
+  }
+
+  /**
+   * Starts an fdatasync nobody waits for once WRITEBACK_BYTES have been written to a segment
+   * without one (acks=1, or page-cache durability, never ask for it). Otherwise the dirty
+   * pages pile up until the kernel writes a gigabyte back in one burst, and appends to the
+   * file stall behind it for hundreds of milliseconds: at 220 MB/s, open-loop end-to-end p99
+   * went from ~100 ms to ~1 s. Kafka leaves this to the kernel too; this only makes the
+   * writeback steady. A failure takes the log offline, as any failed fsync does.
+   */
+  #backgroundWriteback(seg: Segment, bytes: number): void {
+    seg.bytesSinceWriteback += bytes;
+    if (seg.bytesSinceWriteback < WRITEBACK_BYTES || seg.syncing) return;
+    seg.bytesSinceWriteback = 0;
+    this.#syncSegment(seg).catch(() => {}); // #syncSegment already took the log offline
   }
 
   /**

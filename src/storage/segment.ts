@@ -111,6 +111,8 @@ export class Segment {
   writeSeq = 0;
   syncedSeq = 0;
   syncing: { seq: number; promise: Promise<void> } | null = null;
+  /** Bytes written since the last background writeback was started (see PartitionLog). */
+  bytesSinceWriteback = 0;
 
   // Bytes and batches assigned to this segment but not yet written (owned by PartitionLog).
   assignedSize = 0;
