@@ -63,6 +63,27 @@ async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
   clearTimeout(timer);
 }
 
+/** Spawns a peer and times it from spawn to its first Metadata answer; kills it if it never answers. */
+async function spawnTimed(
+  name: string,
+  cmd: string,
+  args: string[],
+  port: number,
+  graceMs: number,
+): Promise<{ child: ChildProcess; output: () => string; alive: () => boolean; startupMs: number }> {
+  const spawnedAt = performance.now();
+  const child = spawn(cmd, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = capture(child);
+  const alive = () => child.exitCode === null && child.signalCode === null;
+  try {
+    const startupMs = await timeToFirstMetadata('127.0.0.1', port, spawnedAt, START_TIMEOUT_MS, alive);
+    return { child, output, alive, startupMs };
+  } catch (err) {
+    await stopChild(child, graceMs);
+    throw new Error(`${name} did not start: ${(err as Error).message}\n${output().slice(-2000)}`);
+  }
+}
+
 export async function tributaryVersion(): Promise<string> {
   return JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')).version as string;
 }
@@ -85,17 +106,7 @@ export async function startTributary(opts: { workDir: string; durability: 'durab
   };
   const args = [DIST_CLI, 'start', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--log-level', 'warn'];
   for (const [k, v] of Object.entries(config)) args.push('--config', `${k}=${v}`);
-  const spawnedAt = performance.now();
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = capture(child);
-  const alive = () => child.exitCode === null && child.signalCode === null;
-  let startupMs: number;
-  try {
-    startupMs = await timeToFirstMetadata('127.0.0.1', port, spawnedAt, START_TIMEOUT_MS, alive);
-  } catch (err) {
-    await stopChild(child, 2000);
-    throw new Error(`Tributary did not start: ${(err as Error).message}\n${output().slice(-2000)}`);
-  }
+  const { child, output, alive, startupMs } = await spawnTimed('Tributary', process.execPath, args, port, 2000);
   return {
     name: 'tributary',
     serves: [opts.durability],
@@ -184,17 +195,7 @@ export async function startKafka(opts: { workDir: string }): Promise<KafkaProtoc
     encoding: 'utf8',
   });
   if (fmt.status !== 0) throw new Error(`kafka-storage format failed: ${fmt.stdout}${fmt.stderr}`);
-  const spawnedAt = performance.now();
-  const child = spawn('java', [...jvm, 'kafka.Kafka', props], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = capture(child);
-  const alive = () => child.exitCode === null && child.signalCode === null;
-  let startupMs: number;
-  try {
-    startupMs = await timeToFirstMetadata('127.0.0.1', port, spawnedAt, START_TIMEOUT_MS, alive);
-  } catch (err) {
-    await stopChild(child, 5000);
-    throw new Error(`Kafka did not start: ${(err as Error).message}\n${output().slice(-2000)}`);
-  }
+  const { child, output, alive, startupMs } = await spawnTimed('Kafka', 'java', [...jvm, 'kafka.Kafka', props], port, 5000);
   return {
     name: 'kafka',
     serves: ['durable', 'pagecache'],
