@@ -121,8 +121,9 @@ export interface TopicSettings {
 export function topicSettings(config: BrokerConfig, overrides: Record<string, string>): TopicSettings {
   const v = (name: string) => topicConfigValue(config, overrides, name);
   // Time and size retention delete segments only under cleanup.policy=delete; a compact-only
-  // topic keeps its segments (compaction, a later issue, bounds it), as in Kafka.
-  const deletes = v('cleanup.policy').split(',').map((s) => s.trim()).includes('delete');
+  // topic keeps its segments (the cleaner bounds it), as in Kafka.
+  const policy = v('cleanup.policy').split(',').map((s) => s.trim());
+  const deletes = policy.includes('delete');
   return {
     log: {
       segmentBytes: longValue(v('segment.bytes')),
@@ -133,6 +134,11 @@ export function topicSettings(config: BrokerConfig, overrides: Record<string, st
       retentionBytes: deletes ? longValue(v('retention.bytes')) : -1,
       fileDeleteDelayMs: longValue(v('file.delete.delay.ms')),
       durability: config.durability,
+      compact: policy.includes('compact'),
+      deleteRetentionMs: longValue(v('delete.retention.ms')),
+      minCompactionLagMs: longValue(v('min.compaction.lag.ms')),
+      maxCompactionLagMs: longValue(v('max.compaction.lag.ms')),
+      minCleanableDirtyRatio: Number(v('min.cleanable.dirty.ratio')),
     },
     maxMessageBytes: longValue(v('max.message.bytes')),
     logAppendTime: v('message.timestamp.type') === 'LogAppendTime',

@@ -27,6 +27,16 @@ export interface LogConfig {
    * (and, in a cluster, on replication).
    */
   durability: 'fsync' | 'pagecache';
+  /** cleanup.policy contains `compact`: the cleaner keeps the latest record per key. */
+  compact: boolean;
+  /** delete.retention.ms: how long a tombstone survives after the cleaner first retains it. */
+  deleteRetentionMs: number;
+  /** min.compaction.lag.ms: records younger than this are never compacted. */
+  minCompactionLagMs: number;
+  /** max.compaction.lag.ms: a dirty record older than this makes the log cleanable regardless of the ratio. */
+  maxCompactionLagMs: number;
+  /** min.cleanable.dirty.ratio: dirty bytes / cleanable bytes at which the log is cleaned. */
+  minCleanableDirtyRatio: number;
 }
 
 export const defaultLogConfig: LogConfig = Object.freeze({
@@ -38,6 +48,11 @@ export const defaultLogConfig: LogConfig = Object.freeze({
   retentionBytes: -1,
   fileDeleteDelayMs: 60_000,
   durability: 'fsync',
+  compact: false,
+  deleteRetentionMs: 86_400_000,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  minCleanableDirtyRatio: 0.5,
 }) as LogConfig;
 
 /** Fills unset fields from the defaults (handy in tests and tools). */
