@@ -30,6 +30,7 @@ import { recoverSegments } from './recovery.ts';
 import { TaskQueue } from './task-queue.ts';
 import { countDeletable } from './retention.ts';
 import { LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.ts';
+import { readLogStartOffset, writeLogStartOffset } from './log-start-checkpoint.ts';
 
 export type { ReadResult } from './log-reads.ts';
 
@@ -101,10 +102,14 @@ export class PartitionLog {
 
   #nextOffset: number;
   #writtenOffset: number;
+  /** At or after the first segment's base offset: DeleteRecords can move it inside a segment. */
+  #logStartOffset: number;
   #offline = false;
   #offlineReason = '';
   #closing: Promise<void> | null = null;
   #retaining: Promise<number> | null = null;
+  /** Serialises retention, DeleteRecords and cleaning: each replaces segments of the log. */
+  #maintenance: Promise<unknown> = Promise.resolve();
 
   readonly #queue = new TaskQueue<Task>({
     run: (group) => this.#runTasks(group),
@@ -114,7 +119,7 @@ export class PartitionLog {
   /** Segments with writes not yet covered by a completed fdatasync. */
   readonly #unsynced = new Set<Segment>();
 
-  private constructor(opts: PartitionLogOptions, segments: Segment[], epochs: LeaderEpochCache) {
+  private constructor(opts: PartitionLogOptions, segments: Segment[], epochs: LeaderEpochCache, logStartOffset: number) {
     this.topic = opts.topic;
     this.partition = opts.partition;
     this.dir = opts.dir;
@@ -127,6 +132,7 @@ export class PartitionLog {
     this.#epochs = epochs;
     this.#nextOffset = segments[segments.length - 1]!.nextOffset;
     this.#writtenOffset = this.#nextOffset;
+    this.#logStartOffset = logStartOffset;
     for (const s of segments) s.assignedSize = s.size;
     // The recovered tail may exist only in the page cache (the previous process died before
     // syncing it): the first sync() or roll fdatasyncs it before it counts as durable.
@@ -154,10 +160,19 @@ export class PartitionLog {
       verifyAll: opts.verifyAll,
     });
     let epochs: LeaderEpochCache;
+    let logStartOffset = segments[0]!.baseOffset;
     try {
+      const end = segments[segments.length - 1]!.nextOffset;
+      const saved = await readLogStartOffset(opts.dir);
+      if (saved !== null && saved > logStartOffset) {
+        if (saved > end) {
+          opts.logger.warn('the saved log start offset is past the recovered log end; using the log end', { dir: opts.dir, saved, end });
+        }
+        logStartOffset = Math.min(saved, end);
+      }
       epochs = await LeaderEpochCache.recover(path.join(opts.dir, LEADER_EPOCH_CHECKPOINT), {
         scanned,
-        logStartOffset: segments[0]!.baseOffset,
+        logStartOffset,
         logEndOffset: segments[segments.length - 1]!.nextOffset,
         logger: opts.logger,
       });
@@ -165,7 +180,7 @@ export class PartitionLog {
       await Promise.all(segments.map((s) => s.close().catch(() => {})));
       throw err;
     }
-    const log = new PartitionLog(opts, segments, epochs);
+    const log = new PartitionLog(opts, segments, epochs, logStartOffset);
     opts.logger.debug('opened log', {
       topic: log.topic,
       partition: log.partition,
@@ -177,7 +192,12 @@ export class PartitionLog {
   }
 
   get logStartOffset(): number {
-    return this.#segments[0]!.baseOffset;
+    return this.#logStartOffset;
+  }
+
+  /** Kafka's local log start offset (ListOffsets -4): the same without tiered storage. */
+  get localLogStartOffset(): number {
+    return this.#logStartOffset;
   }
 
   /** The next offset to assign (includes appends whose write is still queued). */
@@ -578,7 +598,8 @@ export class PartitionLog {
     for (const seg of this.#segments) {
       if (seg.maxTimestamp < timestampMs || !seg.handle || seg.size === 0) continue;
       const found = await this.#guard(seg, () => timestampInSegment(seg, timestampMs));
-      if (found) return found;
+      // Records below the log start offset (DeleteRecords) are gone: answer with the start.
+      if (found) return found.offset < this.#logStartOffset ? { ...found, offset: this.#logStartOffset } : found;
     }
     return null;
   }
@@ -617,13 +638,28 @@ export class PartitionLog {
     return this.#retaining;
   }
 
-  async #retain(): Promise<number> {
-    const n = await countDeletable(this.#segments, this.config, this.#clock.now());
+  #retain(): Promise<number> {
+    return this.#exclusive(async () => {
+      const n = await countDeletable(this.#segments, this.config, this.#clock.now(), this.#logStartOffset);
+      return this.#deletePrefix(n, 'retention');
+    });
+  }
+
+  /** Runs `fn` after every other maintenance task of this log (retention, DeleteRecords, cleaning). */
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#maintenance.then(fn);
+    this.#maintenance = run.catch(() => {});
+    return run;
+  }
+
+  /** Deletes the first `n` segments (closed ones) and moves the log start offset past them. */
+  async #deletePrefix(n: number, why: string): Promise<number> {
     if (n === 0 || this.#closing) return 0;
     const doomed = this.#segments.slice(0, n);
     this.#segments = this.#segments.slice(n);
+    this.#logStartOffset = Math.max(this.#logStartOffset, this.#segments[0]!.baseOffset);
     for (const s of doomed) this.#unsynced.delete(s);
-    this.#logger.info('retention deleted segments', {
+    this.#logger.info(`${why} deleted segments`, {
       topic: this.topic,
       partition: this.partition,
       segments: n,
@@ -641,6 +677,42 @@ export class PartitionLog {
     return n;
   }
 
+  /**
+   * DeleteRecords: moves the log start offset to `offset` (-1: the high watermark), persisted
+   * before it takes effect, and deletes the segments wholly below it. Resolves with the new log
+   * start offset (the response's low watermark). An offset past the high watermark is
+   * OFFSET_OUT_OF_RANGE; one at or below the current start changes nothing.
+   */
+  async deleteRecords(offset: number): Promise<number> {
+    if (this.#offline) throw this.#storageError();
+    if (this.#closing) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.topic}-${this.partition} is closed`);
+    const hw = this.highWatermark;
+    const target = offset === -1 ? hw : offset;
+    if (target < 0 || target > hw) {
+      throw new KafkaError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `Cannot increment the log start offset to ${offset} of partition ${this.topic}-${this.partition} since it is larger than the high watermark ${hw}`,
+      );
+    }
+    return this.#exclusive(async () => {
+      if (target <= this.#logStartOffset) return this.#logStartOffset;
+      try {
+        await writeLogStartOffset(this.dir, target);
+      } catch (err) {
+        this.#logger.error('could not persist the log start offset', { dir: this.dir, error: err as Error });
+        throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `cannot persist the log start offset: ${(err as Error).message}`);
+      }
+      this.#logStartOffset = target;
+      this.#logger.info('log start offset moved by DeleteRecords', { topic: this.topic, partition: this.partition, logStartOffset: target });
+      if (this.#epochs.truncateFromStart(target)) this.#enqueueCheckpoint();
+      let n = 0;
+      const segs = this.#segments;
+      while (n + 1 < segs.length && segs[n]!.sealed && segs[n + 1]!.baseOffset <= target) n++;
+      await this.#deletePrefix(n, 'DeleteRecords');
+      return this.#logStartOffset;
+    });
+  }
+
   /** Finishes queued writes, syncs (in both durability modes) and closes the files. */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -649,6 +721,7 @@ export class PartitionLog {
 
   async #close(): Promise<void> {
     await this.#retaining;
+    await this.#maintenance;
     await this.#queue.barrier();
     if (!this.#offline) {
       try {

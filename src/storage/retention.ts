@@ -12,9 +12,15 @@ import type { Segment } from './segment.ts';
  * - by time: while now - (the segment's largest timestamp) > retention.ms; a segment without
  *   timestamps uses its file's modification time, as Kafka does;
  * - by size: while the log minus the segment would still be at least retention.bytes.
- * The result is the longer of the two prefixes, since Kafka applies both rules in turn.
+ * - by log start offset: while the next segment starts at or before it (DeleteRecords).
+ * The result is the longest of the prefixes, since Kafka applies the rules in turn.
  */
-export async function countDeletable(segments: readonly Segment[], config: LogConfig, now: number): Promise<number> {
+export async function countDeletable(
+  segments: readonly Segment[],
+  config: LogConfig,
+  now: number,
+  logStartOffset = 0,
+): Promise<number> {
   const closed = segments.slice(0, -1);
   let eligible = 0;
   while (eligible < closed.length && closed[eligible]!.sealed) eligible++;
@@ -35,7 +41,10 @@ export async function countDeletable(segments: readonly Segment[], config: LogCo
       bySize++;
     }
   }
-  return Math.max(byTime, bySize);
+  // Segments wholly below the log start offset (moved by DeleteRecords) go too.
+  let byStart = 0;
+  while (byStart < eligible && segments[byStart + 1]!.baseOffset <= logStartOffset) byStart++;
+  return Math.max(byTime, bySize, byStart);
 }
 
 async function modifiedMs(seg: Segment): Promise<number> {
