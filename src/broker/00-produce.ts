@@ -4,6 +4,9 @@
  * every append is queued the connection is released, so the next request may start while this
  * one waits: for the OS write (acks=1) or for the group-committed fdatasync (acks=-1).
  *
+ * Topics with cleanup.policy=compact or a compression.type other than producer also go through
+ * produce-topic-rules.ts (key check, recompression), the only place records are decoded.
+ *
  * acks=0 gets no response; if any partition failed, the connection is closed instead, which is
  * how Kafka tells an acks=0 producer that something went wrong.
  */
@@ -16,6 +19,7 @@ import { defineApi } from './api.ts';
 import type { Broker } from './broker.ts';
 import { BadRequestError } from './dispatcher.ts';
 import { LEADER_EPOCH } from './leader-epoch.ts';
+import { applyTopicRules, needsTopicRules } from './produce-topic-rules.ts';
 
 type PartitionResponse = ReturnType<typeof ProduceResponse.default>['responses'][number]['partitionResponses'][number];
 
@@ -150,12 +154,26 @@ function appendPartition(
     }
   }
 
+  let data = records;
+  let batches = validated.batches;
+  if (needsTopicRules(settings)) {
+    // Compacted topics and topic-level compression.type only; the default path skips this.
+    const applied = applyTopicRules(records, batches[0]!, settings, `${topic}-${partition}`);
+    if ('code' in applied) {
+      fail(res, applied.code, applied.message);
+      res.recordErrors = applied.recordErrors;
+      if (applied.recordErrors.length > 0) res.logStartOffset = BigInt(log.logStartOffset); // as Kafka's record errors
+      return;
+    }
+    ({ records: data, batches } = applied);
+  }
+
   try {
     pending.append = log
-      .append(records, {
+      .append(data, {
         leaderEpoch: LEADER_EPOCH,
         logAppendTime: settings.logAppendTime ? now : undefined,
-        batches: validated.batches,
+        batches,
       })
       .then((done) => {
         broker.waiters.notify(topic, partition);

@@ -115,6 +115,8 @@ export interface TopicSettings {
   logAppendTime: boolean;
   timestampBeforeMaxMs: number;
   timestampAfterMaxMs: number;
+  /** compression.type: 'producer' (keep the producer's codec), 'uncompressed', 'gzip', 'snappy', 'lz4' or 'zstd'. */
+  compressionType: string;
 }
 
 /** Everything the produce path and the log need from a topic's configs. */
@@ -144,5 +146,6 @@ export function topicSettings(config: BrokerConfig, overrides: Record<string, st
     logAppendTime: v('message.timestamp.type') === 'LogAppendTime',
     timestampBeforeMaxMs: longValue(v('message.timestamp.before.max.ms')),
     timestampAfterMaxMs: longValue(v('message.timestamp.after.max.ms')),
+    compressionType: v('compression.type'),
   };
 }
