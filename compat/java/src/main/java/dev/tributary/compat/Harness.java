@@ -61,7 +61,8 @@ import org.apache.kafka.common.protocol.Errors;
  *
  *   admin    TOPIC   create TOPIC (3 partitions), list topics, describe it and its configs,
  *                    describe the cluster, create it again (TopicExistsException)
- *   create   TOPIC   partitions=N (default 3): create the topic, fail if that fails
+ *   create   TOPIC   partitions=N (default 3), tconfig=K=V[,K=V...] (topic configs; a value may not
+ *                    contain a comma): create the topic, fail if that fails
  *   produce  TOPIC   records from stdin (format below); prints one line per record, in input order
  *   consume  TOPIC   assign() all partitions (no group), from=earliest (seekToBeginning) or
  *                    from=ts:MILLIS (offsetsForTimes + seek), read up to the end offsets taken at
@@ -72,6 +73,11 @@ import org.apache.kafka.common.protocol.Errors;
  *                    until SIGTERM (clean close: LeaveGroup), idle=SECONDS without records after
  *                    its first assignment, or the watchdog
  *   describe-group TOPIC  group=G: AdminClient describeConsumerGroups + listConsumerGroupOffsets
+ *   configs  TOPIC   describeConfigs (topic and broker, with synonyms), incrementalAlterConfigs
+ *                    SET/APPEND/SUBTRACT/DELETE, invalid values, validateOnly, legacy alterConfigs
+ *                    (clients that still have it); see {@link LogAdmin#configs()}
+ *   delete-records TOPIC  before=P:OFFSET[,P:OFFSET...]: deleteRecords, then listOffsets
+ *                    earliest/latest per partition; see {@link LogAdmin#deleteRecords()}
  * </pre>
  *
  * Options whose name contains a dot are client configs (compression.type=gzip, acks=all,
@@ -95,10 +101,10 @@ public final class Harness {
   /** kafka-clients version, from the jar's kafka/kafka-version.properties (AppInfoParser moved in 4.4). */
   private static final String CLIENT_VERSION = clientVersion();
 
-  private String bootstrap;
-  private String topic;
-  private final Map<String, String> opts = new HashMap<>();
-  private final Map<String, String> clientConfig = new LinkedHashMap<>();
+  String bootstrap;
+  String topic;
+  final Map<String, String> opts = new HashMap<>();
+  final Map<String, String> clientConfig = new LinkedHashMap<>();
 
   public static void main(String[] args) throws Exception {
     if (System.getenv("HARNESS_DEBUG") != null) {
@@ -149,6 +155,8 @@ public final class Harness {
         case "offsets" -> h.offsets();
         case "group" -> h.group();
         case "describe-group" -> h.describeGroup();
+        case "configs" -> new LogAdmin(h).configs();
+        case "delete-records" -> new LogAdmin(h).deleteRecords();
         default -> throw new IllegalArgumentException("unknown scenario " + scenario);
       }
     } catch (Throwable t) {
@@ -236,18 +244,21 @@ public final class Harness {
     p.putAll(clientConfig);
     try (Admin admin = Admin.create(p)) {
       int n = Integer.parseInt(opts.getOrDefault("partitions", "3"));
-      admin.createTopics(List.of(new NewTopic(topic, n, (short) 1))).all().get(30, TimeUnit.SECONDS);
+      NewTopic nt = new NewTopic(topic, n, (short) 1);
+      Map<String, String> configs = LogAdmin.topicConfigs(opts.get("tconfig"));
+      if (!configs.isEmpty()) nt.configs(configs);
+      admin.createTopics(List.of(nt)).all().get(30, TimeUnit.SECONDS);
       admin.close(Duration.ofSeconds(10));
     }
     done("\"done\":true,\"topic\":" + str(topic));
   }
 
-  private interface Step {
+  interface Step {
     String run() throws Exception;
   }
 
   /** One output line per step: its fields, or the error; later steps run either way. */
-  private static void step(String name, Step s) {
+  static void step(String name, Step s) {
     String body;
     try {
       body = s.run() + ",\"error\":null";
@@ -695,6 +706,10 @@ public final class Harness {
 
   // ------------------------------------------------------------------ helpers
 
+  static String clientVersionString() {
+    return CLIENT_VERSION;
+  }
+
   private static String clientVersion() {
     try (var in = KafkaProducer.class.getResourceAsStream("/kafka/kafka-version.properties")) {
       Properties p = new Properties();
@@ -705,7 +720,7 @@ public final class Harness {
     }
   }
 
-  private Properties base() {
+  Properties base() {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap);
     p.put("client.id", "compat-java");
@@ -713,7 +728,7 @@ public final class Harness {
     return p;
   }
 
-  private static void done(String body) {
+  static void done(String body) {
     synchronized (OUT) {
       OUT.println("{" + body + "}");
     }
@@ -723,7 +738,7 @@ public final class Harness {
     return b64.equals("-") ? null : UNB64.decode(b64);
   }
 
-  private static String b64(byte[] b) {
+  static String b64(byte[] b) {
     return b == null ? "null" : '"' + B64.encodeToString(b) + '"';
   }
 
@@ -734,7 +749,7 @@ public final class Harness {
   }
 
   /** "error": exception class, "code": Kafka error code (-1 if none), "message". */
-  private static String err(Throwable t) {
+  static String err(Throwable t) {
     while ((t instanceof ExecutionException || t.getClass().getName().endsWith("CompletionException"))
         && t.getCause() != null) {
       t = t.getCause();
