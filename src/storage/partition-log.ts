@@ -31,6 +31,8 @@ import { TaskQueue } from './task-queue.ts';
 import { countDeletable } from './retention.ts';
 import { LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.ts';
 import { readLogStartOffset, writeLogStartOffset } from './log-start-checkpoint.ts';
+import { CleanAborted, SwapFailed, cleanLog, readCleanerState, type CleanStats, type CleanerHost, type CleanerState } from './cleaner.ts';
+import type { SwapStepHook } from './segment-swap.ts';
 
 export type { ReadResult } from './log-reads.ts';
 
@@ -110,6 +112,8 @@ export class PartitionLog {
   #retaining: Promise<number> | null = null;
   /** Serialises retention, DeleteRecords and cleaning: each replaces segments of the log. */
   #maintenance: Promise<unknown> = Promise.resolve();
+  /** The cleaner's checkpoint, read on the first pass. */
+  #cleanerState: CleanerState | null = null;
 
   readonly #queue = new TaskQueue<Task>({
     run: (group) => this.#runTasks(group),
@@ -310,7 +314,7 @@ export class PartitionLog {
     const reason =
       seg.assignedSize + bytes > Math.min(c.segmentBytes, INT32_MAX) // index positions are int32
         ? 'segment.bytes'
-        : seg.rollBaseMs !== null && this.#clock.now() - seg.rollBaseMs > c.segmentMs
+        : seg.rollBaseMs !== null && this.#clock.now() - seg.rollBaseMs > (c.compact ? Math.min(c.segmentMs, c.maxCompactionLagMs) : c.segmentMs)
           ? 'segment.ms'
           : seg.index.entries + seg.pendingBatches + batches > OffsetIndex.maxEntriesFor(c.segmentIndexBytes) ||
               seg.timeIndex.entries + seg.pendingBatches + batches + 1 > TimeIndex.maxEntriesFor(c.segmentIndexBytes)
@@ -711,6 +715,54 @@ export class PartitionLog {
       await this.#deletePrefix(n, 'DeleteRecords');
       return this.#logStartOffset;
     });
+  }
+
+  /**
+   * One log-cleaner pass (cleaner.ts) if the log is compacted and due, or `force`d: closed
+   * segments are rewritten with the latest record per key, swapped in crash-safely, while
+   * appends and reads go on. Returns what it did, or null. A failure while writing the cleaned
+   * data (e.g. a full disk) leaves the log as it was and rejects; a failure after a swap was
+   * committed takes the log offline (a restart completes the swap).
+   */
+  clean(opts: { force?: boolean; maxMapKeys?: number; hook?: SwapStepHook } = {}): Promise<CleanStats | null> {
+    if (this.#offline || this.#closing || !this.config.compact) return Promise.resolve(null);
+    return this.#exclusive(async () => {
+      if (this.#offline || this.#closing) return null;
+      this.#cleanerState ??= await readCleanerState(this.dir);
+      try {
+        const done = await cleanLog(this.#cleanerHost(), this.#cleanerState, { ...opts, now: this.#clock.now() });
+        if (!done) return null;
+        this.#cleanerState = done.state;
+        if (this.#epochs.truncateFromStart(this.logStartOffset)) this.#enqueueCheckpoint();
+        this.#logger.info('cleaned log', { topic: this.topic, partition: this.partition, ...done.stats });
+        return done.stats;
+      } catch (err) {
+        if (err instanceof CleanAborted) return null;
+        if (err instanceof SwapFailed) this.#goOffline(err.message);
+        throw err;
+      }
+    });
+  }
+
+  #cleanerHost(): CleanerHost {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const log = this;
+    return {
+      dir: this.dir,
+      config: this.config,
+      logger: this.#logger,
+      io: this.#io,
+      get logStartOffset() {
+        return log.logStartOffset;
+      },
+      segments: () => this.#segments,
+      stopping: () => this.#closing !== null || this.#offline,
+      replace: (old, cleaned) => {
+        const at = this.#segments.indexOf(old[0]!);
+        if (at < 0 || old.some((s, i) => this.#segments[at + i] !== s)) throw new Error('cleaned segments are no longer in the log');
+        this.#segments = [...this.#segments.slice(0, at), cleaned, ...this.#segments.slice(at + old.length)];
+      },
+    };
   }
 
   /** Finishes queued writes, syncs (in both durability modes) and closes the files. */

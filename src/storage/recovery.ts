@@ -29,6 +29,7 @@ import type { LogConfig } from './log-config.ts';
 import { writeFilesAtomic, fsyncDir } from './atomic-file.ts';
 import { IndexFormatError, OffsetIndex } from './offset-index.ts';
 import { TimeIndex } from './time-index.ts';
+import { recoverSwaps } from './segment-swap.ts';
 import {
   DELETED_SUFFIX,
   INDEX_SUFFIX,
@@ -185,7 +186,8 @@ export interface RecoveredSegments {
 
 /**
  * Opens every segment of a partition directory (creating the first one for an empty
- * directory), removes leftovers (`.deleted`, `.tmp`, orphan index files), loads or rebuilds
+ * directory), finishes interrupted segment swaps (segment-swap.ts), removes leftovers
+ * (`.deleted`, `.tmp`, orphan index files), loads or rebuilds
  * indexes and recovers the tail of the last segment.
  */
 export async function recoverSegments(opts: {
@@ -196,6 +198,18 @@ export async function recoverSegments(opts: {
   verifyAll?: boolean;
 }): Promise<RecoveredSegments> {
   const { dir, config, logger } = opts;
+  await recoverSwaps(dir, {
+    config,
+    logger,
+    async nextOffsetOf(seg) {
+      const { size } = await seg.handle!.stat();
+      const scan = await scanSegment(seg.handle!, seg, size, config);
+      if (scan.problem !== null || scan.validBytes !== size) {
+        throw new LogCorruptionError(seg.logPath + '.swap', scan.validBytes, `${scan.problem ?? 'invalid data'} in a committed cleaned segment`);
+      }
+      return seg.nextOffset;
+    },
+  });
   const names = await fs.readdir(dir);
   const bases: number[] = [];
   const present = new Set(names);

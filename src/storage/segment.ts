@@ -293,9 +293,13 @@ export class Segment {
    * (file.delete.delay.ms is not waited for; see README.md).
    */
   async delete(): Promise<void> {
-    const files = [this.logPath, this.indexPath, this.timeIndexPath];
+    await this.removeDeleted(await this.markDeleted());
+  }
+
+  /** Renames the segment's files to `.deleted` (recovery removes such files); returns the new names. */
+  async markDeleted(): Promise<string[]> {
     const renamed: string[] = [];
-    for (const f of files) {
+    for (const f of [this.logPath, this.indexPath, this.timeIndexPath]) {
       try {
         await fs.rename(f, f + DELETED_SUFFIX);
         renamed.push(f + DELETED_SUFFIX);
@@ -303,6 +307,11 @@ export class Segment {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       }
     }
+    return renamed;
+  }
+
+  /** Waits for the reads in progress, closes the file and removes the renamed files. */
+  async removeDeleted(renamed: string[]): Promise<void> {
     await this.readersDone();
     await this.close();
     for (const f of renamed) await fs.rm(f, { force: true });

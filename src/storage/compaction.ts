@@ -1,0 +1,227 @@
+/**
+ * Compaction of one record batch (Kafka's LogCleaner record rules, magic v2 only): which
+ * records of a batch survive, given the latest offset of every key in the dirty part of the
+ * log, and the bytes of the batch that holds them. Pure and synchronous; cleaner.ts drives it.
+ *
+ * Rules (as Kafka 3.1+ with KIP-534 delete horizons):
+ * - a record is kept unless a later record has the same key (the offset map says so);
+ * - a record without a key is removed (Kafka's cleaner counts it as invalid and drops it);
+ * - a tombstone (null value) that is the latest for its key is kept, and its batch gets a
+ *   delete horizon (now + delete.retention.ms, stored in the base-timestamp field with the
+ *   0x40 attribute, record timestamp deltas re-based so record timestamps do not change);
+ *   once a later pass runs past that horizon the tombstone is removed;
+ * - control batches and transactional batches are kept whole, and transactional records do
+ *   not enter the offset map: without the aborted-transaction index (issue 6) the cleaner
+ *   cannot tell committed from aborted data, so it never removes either, and an aborted
+ *   record never causes an older committed one to be removed;
+ * - a batch keeps its base offset and its last offset delta even when records are removed
+ *   (the producer's last sequence is derived from them); a batch that loses every record is
+ *   dropped, unless it carries a producer id, then an empty batch (header only) is kept so
+ *   the producer's sequence state survives compaction.
+ * A rewritten batch is compressed again with its own codec.
+ */
+import {
+  ATTR_COMPRESSION_MASK,
+  ATTR_CONTROL,
+  ATTR_DELETE_HORIZON,
+  ATTR_TIMESTAMP_TYPE,
+  ATTR_TRANSACTIONAL,
+  BATCH_HEADER_SIZE,
+  LOG_OVERHEAD,
+  OFFSET_ATTRIBUTES,
+  OFFSET_BASE_TIMESTAMP,
+  OFFSET_CRC,
+  OFFSET_LAST_OFFSET_DELTA,
+  OFFSET_MAX_TIMESTAMP,
+  OFFSET_PRODUCER_ID,
+  OFFSET_RECORD_COUNT,
+  computeBatchCrc,
+  readInt53,
+  writeInt53,
+} from '../protocol/record-batch.ts';
+import { compress, decompress } from '../protocol/compression.ts';
+import { MAX_DECOMPRESSED_BATCH_BYTES } from '../protocol/records.ts';
+import { readVarint, readVarlong, varintSize, varlongSize, writeVarint, writeVarlong } from '../protocol/varint.ts';
+
+/** One record inside a (decompressed) records section, located, not copied. */
+interface RawRecord {
+  /** The record's bytes, length prefix included: [start, end). */
+  start: number;
+  end: number;
+  /** The record attributes byte. */
+  attrPos: number;
+  /** Where the bytes after the timestamp delta start (offset delta, key, value, headers). */
+  afterTimestamp: number;
+  timestampDelta: number;
+  offsetDelta: number;
+  key: Buffer | null;
+  tombstone: boolean;
+}
+
+/** The offset map's key for a record key (latin1 keeps every byte as one char). */
+export function mapKey(key: Buffer): string {
+  return key.toString('latin1');
+}
+
+function attributes(batch: Buffer): number {
+  return batch.readInt16BE(OFFSET_ATTRIBUTES);
+}
+
+/** True for batches the cleaner keeps whole and leaves out of the offset map. */
+export function keptWhole(batch: Buffer): boolean {
+  return (attributes(batch) & (ATTR_CONTROL | ATTR_TRANSACTIONAL)) !== 0;
+}
+
+export function lastOffsetOf(batch: Buffer): number {
+  return readInt53(batch, 0) + batch.readInt32BE(OFFSET_LAST_OFFSET_DELTA);
+}
+
+/** The records section of a batch, decompressed. */
+function recordsSection(batch: Buffer): Buffer {
+  const codec = attributes(batch) & ATTR_COMPRESSION_MASK;
+  const section = batch.subarray(BATCH_HEADER_SIZE);
+  return codec === 0 ? section : decompress(codec, section, MAX_DECOMPRESSED_BATCH_BYTES);
+}
+
+function readBytesField(body: Buffer, state: { pos: number }, end: number): Buffer | null {
+  const len = readVarint(body, state, end);
+  if (len < 0) return null;
+  if (len > end - state.pos) throw new RangeError('record field exceeds its record');
+  const out = body.subarray(state.pos, state.pos + len);
+  state.pos += len;
+  return out;
+}
+
+function walkRecords(batch: Buffer): { body: Buffer; records: RawRecord[] } {
+  const body = recordsSection(batch);
+  const count = batch.readInt32BE(OFFSET_RECORD_COUNT);
+  const records: RawRecord[] = [];
+  const state = { pos: 0 };
+  for (let i = 0; i < count; i++) {
+    const start = state.pos;
+    const len = readVarint(body, state, body.length);
+    const end = state.pos + len;
+    if (len <= 0 || end > body.length) throw new RangeError('record length exceeds its batch');
+    const attrPos = state.pos++;
+    const timestampDelta = readVarlong(body, state, end);
+    const afterTimestamp = state.pos;
+    const offsetDelta = readVarint(body, state, end);
+    const key = readBytesField(body, state, end);
+    const valueLen = readVarint(body, state, end);
+    records.push({ start, end, attrPos, afterTimestamp, timestampDelta, offsetDelta, key, tombstone: valueLen < 0 });
+    state.pos = end;
+  }
+  return { body, records };
+}
+
+/** Adds a batch's keys to the offset map (key → its latest offset). */
+export function mapBatch(batch: Buffer, map: Map<string, number>): void {
+  if (keptWhole(batch)) return;
+  const base = readInt53(batch, 0);
+  for (const r of walkRecords(batch).records) {
+    if (r.key !== null) map.set(mapKey(r.key), base + r.offsetDelta);
+  }
+}
+
+export interface CleanContext {
+  /** Latest offset of each key in the section being deduplicated. */
+  map: ReadonlyMap<string, number>;
+  now: number;
+  deleteRetentionMs: number;
+}
+
+export interface CleanedBatch {
+  /** The batch to keep (the original bytes when nothing changed), or null to drop it. */
+  batch: Buffer | null;
+  removed: number;
+  /** The delete horizon of a kept batch that still holds tombstones, or -1. */
+  horizon: number;
+}
+
+export function cleanBatch(batch: Buffer, ctx: CleanContext): CleanedBatch {
+  if (keptWhole(batch)) return { batch, removed: 0, horizon: -1 };
+  const attrs = attributes(batch);
+  const base = readInt53(batch, 0);
+  const baseTimestamp = readInt53(batch, OFFSET_BASE_TIMESTAMP);
+  const oldHorizon = (attrs & ATTR_DELETE_HORIZON) !== 0 ? baseTimestamp : -1;
+  const { body, records } = walkRecords(batch);
+  const kept: RawRecord[] = [];
+  let tombstones = 0;
+  for (const r of records) {
+    if (r.key === null) continue;
+    const latest = ctx.map.get(mapKey(r.key));
+    if (latest !== undefined && base + r.offsetDelta < latest) continue;
+    if (r.tombstone) {
+      if (oldHorizon >= 0 && ctx.now >= oldHorizon) continue;
+      tombstones++;
+    }
+    kept.push(r);
+  }
+  const removed = records.length - kept.length;
+  const newHorizon = tombstones > 0 && oldHorizon < 0 ? Math.min(ctx.now + ctx.deleteRetentionMs, Number.MAX_SAFE_INTEGER) : -1;
+  const horizon = tombstones === 0 ? -1 : newHorizon >= 0 ? newHorizon : oldHorizon;
+  if (removed === 0 && newHorizon < 0) return { batch, removed, horizon };
+  if (kept.length === 0) {
+    const producerId = readInt53(batch, OFFSET_PRODUCER_ID);
+    return { batch: producerId >= 0 ? emptyBatch(batch) : null, removed, horizon: -1 };
+  }
+  return { batch: rebuild(batch, body, kept, newHorizon), removed, horizon };
+}
+
+/** The batch with `kept` as its records, re-based on `newHorizon` when that is set. */
+function rebuild(batch: Buffer, body: Buffer, kept: RawRecord[], newHorizon: number): Buffer {
+  const attrs = attributes(batch);
+  const oldBase = readInt53(batch, OFFSET_BASE_TIMESTAMP);
+  const newBase = newHorizon >= 0 ? newHorizon : oldBase;
+  let size = 0;
+  for (const r of kept) {
+    size += newBase === oldBase ? r.end - r.start : rebasedSize(r, oldBase - newBase);
+  }
+  const section = Buffer.allocUnsafe(size);
+  let pos = 0;
+  let maxTimestamp = -1;
+  for (const r of kept) {
+    maxTimestamp = Math.max(maxTimestamp, oldBase + r.timestampDelta);
+    if (newBase === oldBase) {
+      pos += body.copy(section, pos, r.start, r.end);
+      continue;
+    }
+    const delta = r.timestampDelta + oldBase - newBase;
+    const inner = 1 + varlongSize(delta) + (r.end - r.afterTimestamp);
+    pos = writeVarint(section, pos, inner);
+    section[pos++] = body[r.attrPos]!;
+    pos = writeVarlong(section, pos, delta);
+    pos += body.copy(section, pos, r.afterTimestamp, r.end);
+  }
+  const codec = attrs & ATTR_COMPRESSION_MASK;
+  const records = codec === 0 ? section : compress(codec, section);
+  const out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + records.length);
+  batch.copy(out, 0, 0, BATCH_HEADER_SIZE);
+  records.copy(out, BATCH_HEADER_SIZE);
+  out.writeInt32BE(out.length - LOG_OVERHEAD, 8);
+  if (newHorizon >= 0) {
+    out.writeInt16BE(attrs | ATTR_DELETE_HORIZON, OFFSET_ATTRIBUTES);
+    writeInt53(out, OFFSET_BASE_TIMESTAMP, newHorizon);
+  }
+  // LogAppendTime batches keep their stamped time; CreateTime ones take their records' max.
+  if ((attrs & ATTR_TIMESTAMP_TYPE) === 0) writeInt53(out, OFFSET_MAX_TIMESTAMP, maxTimestamp);
+  out.writeInt32BE(kept.length, OFFSET_RECORD_COUNT);
+  out.writeUInt32BE(computeBatchCrc(out), OFFSET_CRC);
+  return out;
+}
+
+function rebasedSize(r: RawRecord, shift: number): number {
+  const inner = 1 + varlongSize(r.timestampDelta + shift) + (r.end - r.afterTimestamp);
+  return varintSize(inner) + inner;
+}
+
+/** A header-only batch with the original offsets and producer fields (Kafka's writeEmptyHeader). */
+function emptyBatch(batch: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(BATCH_HEADER_SIZE);
+  batch.copy(out, 0, 0, BATCH_HEADER_SIZE);
+  out.writeInt32BE(BATCH_HEADER_SIZE - LOG_OVERHEAD, 8);
+  out.writeInt16BE(attributes(batch) & ~ATTR_COMPRESSION_MASK, OFFSET_ATTRIBUTES);
+  out.writeInt32BE(0, OFFSET_RECORD_COUNT);
+  out.writeUInt32BE(computeBatchCrc(out), OFFSET_CRC);
+  return out;
+}
