@@ -18,6 +18,13 @@ Scenarios:
                      reads every partition up to its high watermark, then stops
   offsets_for_times  {"topic", "timestamp"}
   watermarks         {"topic"}
+  describe_configs   {"resources": [{"type": "topic"|"broker", "name"}]}: one line per resource,
+                     {"type", "name", "configs": {NAME: {"v", "src", "ro", "default",
+                     "sensitive", "syn": [[name, value, source]]}}} or its error
+  incremental_alter_configs  {"type", "name", "ops": [[NAME, VALUE|null, "SET"|"DELETE"|"APPEND"|
+                     "SUBTRACT"]], "validate_only"?}: one line {"error": null} or the error
+  delete_records     {"topic", "offsets": {"P": OFFSET}}: one line per partition {"p", "low"} or
+                     {"p", error}, then {"p", "earliest", "latest"} per partition (list_offsets)
 """
 import base64
 import json
@@ -25,7 +32,8 @@ import sys
 import time
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, NewTopic
+from confluent_kafka.admin import (AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, ConfigSource,
+                                  NewTopic, OffsetSpec, ResourceType)
 
 OP_TIMEOUT = 20.0
 
@@ -230,8 +238,72 @@ def watermarks(bootstrap, p):
     out({"done": True})
 
 
+RESOURCE_TYPES = {"topic": ResourceType.TOPIC, "broker": ResourceType.BROKER}
+
+
+def source_name(src):
+    """ConfigEntry.source is an int in describe results (a ConfigSource elsewhere)."""
+    return ConfigSource(src).name if isinstance(src, int) else src.name
+
+
+def describe_configs(bootstrap, p):
+    admin = AdminClient(query_conf(bootstrap))
+    resources = [ConfigResource(RESOURCE_TYPES[r["type"]], r["name"]) for r in p["resources"]]
+    futures = admin.describe_configs(resources, request_timeout=OP_TIMEOUT)
+    for spec, res in zip(p["resources"], resources):
+        line = {"type": spec["type"], "name": spec["name"]}
+        try:
+            entries = futures[res].result(timeout=OP_TIMEOUT)
+            line["configs"] = {
+                name: {"v": e.value, "src": source_name(e.source), "ro": e.is_read_only, "default": e.is_default,
+                       "sensitive": e.is_sensitive,
+                       "syn": [[s.name, s.value, source_name(s.source)] for s in e.synonyms.values()]}
+                for name, e in sorted(entries.items())}
+            line["error"] = None
+        except Exception as e:  # noqa: BLE001 - reported as data
+            line.update(err(e))
+        out(line)
+    out({"done": True})
+
+
+def incremental_alter_configs(bootstrap, p):
+    admin = AdminClient(query_conf(bootstrap))
+    ops = [ConfigEntry(n, v, incremental_operation=AlterConfigOpType[op]) for n, v, op in p["ops"]]
+    res = ConfigResource(RESOURCE_TYPES[p["type"]], p["name"], incremental_configs=ops)
+    futures = admin.incremental_alter_configs([res], request_timeout=OP_TIMEOUT,
+                                              validate_only=p.get("validate_only", False))
+    try:
+        futures[res].result(timeout=OP_TIMEOUT)
+        out({"error": None})
+    except Exception as e:  # noqa: BLE001 - reported as data
+        out(err(e))
+    out({"done": True})
+
+
+def delete_records(bootstrap, p):
+    admin = AdminClient(query_conf(bootstrap))
+    topic = p["topic"]
+    tps = [TopicPartition(topic, int(part), off) for part, off in sorted(p["offsets"].items())]
+    futures = admin.delete_records(tps, request_timeout=OP_TIMEOUT, operation_timeout=OP_TIMEOUT)
+    for tp in tps:
+        try:
+            out({"p": tp.partition, "low": futures[tp].result(timeout=OP_TIMEOUT).low_watermark, "error": None})
+        except Exception as e:  # noqa: BLE001 - reported as data
+            out({"p": tp.partition, **err(e)})
+    parts = sorted(admin.list_topics(topic=topic, timeout=OP_TIMEOUT).topics[topic].partitions)
+    offsets = {}
+    for name, spec in (("earliest", OffsetSpec.earliest()), ("latest", OffsetSpec.latest())):
+        fs = admin.list_offsets({TopicPartition(topic, q): spec for q in parts}, request_timeout=OP_TIMEOUT)
+        for tp, f in fs.items():
+            offsets.setdefault(tp.partition, {})[name] = f.result(timeout=OP_TIMEOUT).offset
+    for q in parts:
+        out({"p": q, **offsets[q]})
+    out({"done": True})
+
+
 SCENARIOS = {f.__name__: f for f in
-             (create_topics, list_topics, produce, consume, offsets_for_times, watermarks)}
+             (create_topics, list_topics, produce, consume, offsets_for_times, watermarks,
+              describe_configs, incremental_alter_configs, delete_records)}
 
 
 def main():
