@@ -20,10 +20,13 @@ import { consumerGroupDescribe } from './69-consumer-group-describe.ts';
 import { apiVersions } from './18-api-versions.ts';
 import { createTopics } from './19-create-topics.ts';
 import { deleteTopics } from './20-delete-topics.ts';
+import { deleteRecords } from './21-delete-records.ts';
 import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch.ts';
 import { describeConfigs } from './32-describe-configs.ts';
+import { describeLogDirs } from './35-describe-log-dirs.ts';
 import { createPartitions } from './37-create-partitions.ts';
 import { describeCluster } from './60-describe-cluster.ts';
+import { describeProducers } from './61-describe-producers.ts';
 
 export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map<number, ApiHandler>([
   [0, produce],
@@ -42,12 +45,15 @@ export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map<number, ApiHand
   [18, apiVersions],
   [19, createTopics],
   [20, deleteTopics],
+  [21, deleteRecords],
   [23, offsetForLeaderEpoch],
   [32, describeConfigs],
+  [35, describeLogDirs],
   [37, createPartitions],
   [42, deleteGroups],
   [47, offsetDelete],
   [60, describeCluster],
+  [61, describeProducers],
   [68, consumerGroupHeartbeat],
   [69, consumerGroupDescribe],
 ]);
