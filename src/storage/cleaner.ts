@@ -249,7 +249,7 @@ export async function cleanLog(
   let horizon = -1;
   for (const group of groupsOf(p, mapEnd, host.config.segmentBytes)) {
     const old = group.map((i) => p.cleanable[i]!);
-    const written = await writeCleaned(host, old, ctx);
+    const written = await writeCleaned(host, old, ctx, opts.hook);
     stats.bytesRead += old.reduce((n, s) => n + s.size, 0);
     stats.bytesWritten += written.segment.size;
     stats.recordsRemoved += written.removed;
@@ -279,6 +279,7 @@ async function writeCleaned(
   host: CleanerHost,
   old: Segment[],
   ctx: CleanContext,
+  hook?: SwapStepHook,
 ): Promise<{ segment: Segment; removed: number; horizon: number }> {
   const base = old[0]!.baseOffset;
   const file = cleanedPath(host.dir, base);
@@ -297,6 +298,7 @@ async function writeCleaned(
     if (n !== bytes) throw new Error(`short write: ${n} of ${bytes} bytes (disk full?)`);
     flushed = pos;
     pending = [];
+    await hook?.('cleaned-partial');
   };
   try {
     for (const seg of old) {

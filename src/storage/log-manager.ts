@@ -1,6 +1,7 @@
 /**
  * All partition logs of one data directory: `<dataDir>/<topic>-<partition>/`. Opens (and
- * recovers) them at start, creates and deletes them, and runs retention periodically.
+ * recovers) them at start, creates and deletes them, and runs retention and the log cleaner
+ * (compaction) periodically.
  *
  * Directory names: the partition is parsed after the LAST '-', so topics may contain '-'.
  * A directory `<topic>-<partition>.<uuid>-delete` is a deletion in progress (Kafka's naming);
@@ -52,6 +53,10 @@ export class LogManager {
   readonly #creating = new Map<string, Promise<PartitionLog>>();
   #cancelRetention: (() => void) | null = null;
   #retentionRun: Promise<void> | null = null;
+  readonly #cleanerBackoffMs: number;
+  readonly #cleanerEnabled: boolean;
+  #cancelCleaner: (() => void) | null = null;
+  #cleanerRun: Promise<number> | null = null;
   #closed = false;
 
   constructor(opts: {
@@ -60,6 +65,10 @@ export class LogManager {
     logger: Logger;
     syncer?: SyncScheduler;
     retentionCheckIntervalMs?: number;
+    /** log.cleaner.backoff.ms: pause between two cleaner rounds over the compacted logs. */
+    cleanerBackoffMs?: number;
+    /** log.cleaner.enable: false leaves compacted topics uncompacted, as in Kafka. */
+    cleanerEnabled?: boolean;
     /** Low-level writes for every log (tests inject failures). */
     io?: SegmentIo;
   }) {
@@ -69,6 +78,8 @@ export class LogManager {
     this.syncer = opts.syncer ?? new SyncScheduler({ logger: opts.logger });
     this.#retentionCheckIntervalMs = opts.retentionCheckIntervalMs ?? 300_000;
     this.#io = opts.io;
+    this.#cleanerBackoffMs = opts.cleanerBackoffMs ?? 15_000;
+    this.#cleanerEnabled = opts.cleanerEnabled ?? true;
   }
 
   #key(topic: string, partition: number): string {
@@ -225,15 +236,58 @@ export class LogManager {
     await this.#retentionRun;
   }
 
-  /** Stops retention, finishes writes, syncs and closes every log. */
+  /**
+   * One cleaner round: a pass over every compacted log that is due (PartitionLog.clean), one
+   * log at a time, as Kafka's single default cleaner thread. A log whose pass fails (say, a
+   * full disk) is logged and tried again next round; appends and reads never wait for it.
+   * Resolves with the number of logs cleaned.
+   */
+  async runCleaner(): Promise<number> {
+    let cleaned = 0;
+    for (const log of this.#logs.values()) {
+      if (this.#closed) break;
+      if (!log.config.compact || log.offline) continue;
+      try {
+        if (await log.clean()) cleaned++;
+      } catch (err) {
+        this.#logger.error('log cleaning failed; will retry', { topic: log.topic, partition: log.partition, error: err as Error });
+      }
+    }
+    return cleaned;
+  }
+
+  /** Cleaner rounds every log.cleaner.backoff.ms (no-op when log.cleaner.enable is false). */
+  startCleaner(): void {
+    if (!this.#cleanerEnabled || this.#cancelCleaner || this.#closed) return;
+    const tick = () => {
+      if (this.#closed) return;
+      this.#cleanerRun = this.runCleaner().finally(() => {
+        this.#cleanerRun = null;
+        if (!this.#closed) this.#cancelCleaner = this.#clock.setTimeout(tick, this.#cleanerBackoffMs);
+      });
+    };
+    this.#cancelCleaner = this.#clock.setTimeout(tick, this.#cleanerBackoffMs);
+  }
+
+  /** Resolves when the cleaner round in progress (if any) has finished. */
+  async cleanerSettled(): Promise<void> {
+    await this.#cleanerRun;
+  }
+
+  /** Stops retention and the cleaner, finishes writes, syncs and closes every log. */
   async close(): Promise<void> {
     this.#closed = true;
     this.#cancelRetention?.();
     this.#cancelRetention = null;
+    this.#cancelCleaner?.();
+    this.#cancelCleaner = null;
     await this.#retentionRun;
+    // Closing the logs (below) stops a pass in progress at its next batch.
+    const cleaning = this.#cleanerRun;
     await Promise.allSettled([...this.#creating.values()]);
     const logs = [...this.#logs.values()];
     this.#logs.clear();
     await Promise.all(logs.map((l) => l.close()));
+    await cleaning;
   }
 }

@@ -28,7 +28,14 @@ export const SWAP_SUFFIX = '.log.swap';
 
 /** Called before each step of an install; tests use it to crash the process at a given step. */
 export type SwapStepHook = (step: SwapStep) => void | Promise<void>;
-export type SwapStep = 'cleaned-written' | 'swap-renamed' | 'old-renamed' | 'swap-installed' | 'indexes-written';
+export type SwapStep =
+  | 'cleaned-partial' // part of the cleaned data is written (cleaner.ts)
+  | 'cleaned-written'
+  | 'swap-renamed'
+  | 'first-old-renamed'
+  | 'old-renamed'
+  | 'swap-installed'
+  | 'indexes-written';
 
 export function cleanedPath(dir: string, base: number): string {
   return path.join(dir, offsetFileName(base) + CLEANED_SUFFIX);
@@ -51,7 +58,10 @@ export async function installCleaned(
   await fsyncDir(dir);
   await opts.hook?.('swap-renamed');
   const renamed: string[][] = [];
-  for (const s of old) renamed.push(await s.markDeleted());
+  for (const s of old) {
+    renamed.push(await s.markDeleted());
+    if (renamed.length === 1) await opts.hook?.('first-old-renamed');
+  }
   await fsyncDir(dir);
   await opts.hook?.('old-renamed');
   await fs.rename(swap, cleaned.logPath);
