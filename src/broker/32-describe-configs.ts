@@ -1,17 +1,15 @@
 /**
  * DescribeConfigs (key 32): topic configs (overrides, broker synonyms, defaults) and this
  * broker's configs. Resource types: 2 = topic, 4 = broker (our node id, or "" for the
- * cluster-wide dynamic defaults, of which there are none yet).
+ * cluster-wide dynamic defaults set with AlterConfigs).
  */
 import { ErrorCode } from '../common/errors.ts';
 import { topicNameProblem } from '../metadata/topic-names.ts';
 import { DescribeConfigsRequest } from '../protocol/messages/describe-configs-request.generated.ts';
 import { DescribeConfigsResponse } from '../protocol/messages/describe-configs-response.generated.ts';
 import { defineApi } from './api.ts';
-import { describeBrokerConfigs, describeTopicConfigs, type DescribedConfig } from './config-view.ts';
-
-export const RESOURCE_TOPIC = 2;
-export const RESOURCE_BROKER = 4;
+import { RESOURCE_BROKER, RESOURCE_TOPIC } from './config-alter.ts';
+import { describeBrokerConfigs, describeClusterDefaults, describeTopicConfigs, type DescribedConfig } from './config-view.ts';
 
 export const describeConfigs = defineApi({
   request: DescribeConfigsRequest,
@@ -40,7 +38,7 @@ export const describeConfigs = defineApi({
         }
       } else if (r.resourceType === RESOURCE_BROKER) {
         if (r.resourceName === '') {
-          result.configs = []; // no dynamic cluster-wide defaults yet
+          result.configs = describeClusterDefaults(broker.config, r.configurationKeys, opts);
         } else if (r.resourceName === String(broker.nodeId)) {
           result.configs = describeBrokerConfigs(broker.config, broker.advertised, r.configurationKeys, opts);
         } else {

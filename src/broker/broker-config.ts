@@ -1,9 +1,11 @@
 /**
  * The broker's configuration: what `startBroker` and the CLI accept, resolved against the
  * defaults in metadata/config-defs.ts. Keeps which keys the user set explicitly, because
- * DescribeConfigs reports those as STATIC_BROKER_CONFIG and the rest as DEFAULT_CONFIG.
+ * DescribeConfigs reports those as STATIC_BROKER_CONFIG and the rest as DEFAULT_CONFIG, and the
+ * dynamic configs set with AlterConfigs (per broker, then cluster-wide), which come first.
  */
-import { BROKER_CONFIGS, TOPIC_CONFIGS } from '../metadata/config-defs.ts';
+import { BROKER_CONFIGS, ConfigSource, TOPIC_CONFIGS } from '../metadata/config-defs.ts';
+import { invalidValueMessage } from '../metadata/config-validators.ts';
 import type { LogConfig } from '../storage/log-config.ts';
 
 export interface BrokerConfig {
@@ -33,8 +35,43 @@ export interface BrokerConfig {
     consumerHeartbeatIntervalMs: number;
     consumerMaxGroupSize: number;
   };
+  /** log.cleaner.enable: compact topics with cleanup.policy=compact. */
+  cleanerEnable: boolean;
+  /** log.cleaner.backoff.ms: the cleaner's sleep when no log needs cleaning. */
+  cleanerBackoffMs: number;
   /** Broker config values set explicitly (by options or `config`), by Kafka name. */
   explicit: ReadonlyMap<string, string>;
+  /** Dynamic broker configs (AlterConfigs); replaced as a whole when they change. */
+  dynamic: DynamicBrokerConfigs;
+}
+
+export interface DynamicBrokerConfigs {
+  /** This broker's own (resource name = node id): DYNAMIC_BROKER_CONFIG. */
+  perBroker: ReadonlyMap<string, string>;
+  /** Cluster-wide defaults (resource name ""): DYNAMIC_DEFAULT_BROKER_CONFIG. */
+  clusterDefault: ReadonlyMap<string, string>;
+}
+
+export interface ConfigSynonym {
+  name: string;
+  value: string | null;
+  source: number;
+}
+
+/**
+ * Where a broker config's value comes from, first to last, as Kafka lists its synonyms:
+ * per-broker dynamic, cluster-wide dynamic, static (startup), default (left out when null).
+ */
+export function brokerConfigChain(config: BrokerConfig, name: string): ConfigSynonym[] {
+  const chain: ConfigSynonym[] = [];
+  const add = (value: string | null | undefined, source: number) => {
+    if (value !== undefined && value !== null) chain.push({ name, value, source });
+  };
+  add(config.dynamic.perBroker.get(name), ConfigSource.DYNAMIC_BROKER_CONFIG);
+  add(config.dynamic.clusterDefault.get(name), ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
+  add(config.explicit.get(name), ConfigSource.STATIC_BROKER_CONFIG);
+  add(BROKER_CONFIGS.get(name)?.default, ConfigSource.DEFAULT_CONFIG);
+  return chain;
 }
 
 export class ConfigError extends Error {
@@ -59,7 +96,7 @@ export function resolveBrokerConfig(base: {
     const def = BROKER_CONFIGS.get(name);
     if (!def) throw new ConfigError(`unknown broker config '${name}'`);
     const problem = def.validate?.(value);
-    if (problem) throw new ConfigError(`invalid value for ${name}: ${problem}`);
+    if (problem) throw new ConfigError(invalidValueMessage(name, problem));
     explicit.set(name, value);
   }
   const get = (name: string): string => explicit.get(name) ?? BROKER_CONFIGS.get(name)!.default ?? '';
@@ -90,17 +127,32 @@ export function resolveBrokerConfig(base: {
       consumerHeartbeatIntervalMs: Number(get('group.consumer.heartbeat.interval.ms')),
       consumerMaxGroupSize: Number(get('group.consumer.max.size')),
     },
+    cleanerEnable: get('log.cleaner.enable') === 'true',
+    cleanerBackoffMs: Number(get('log.cleaner.backoff.ms')),
     explicit,
+    dynamic: { perBroker: new Map(), clusterDefault: new Map() },
   };
 }
 
-/** A topic config's effective value: topic override, else broker synonym, else default. */
+/** Static broker configs in hours that stand in for an unset millisecond synonym, as in Kafka. */
+const HOURS_FALLBACK: Record<string, string> = { 'retention.ms': 'log.retention.hours', 'segment.ms': 'log.roll.hours' };
+
+/**
+ * A topic config's effective value: topic override, else its broker synonym (dynamic per
+ * broker, dynamic cluster-wide, static), else the topic config's default.
+ */
 export function topicConfigValue(config: BrokerConfig, overrides: Record<string, string>, name: string): string {
   const override = overrides[name];
   if (override !== undefined) return override;
   const def = TOPIC_CONFIGS.get(name);
   if (!def) throw new Error(`unknown topic config ${name}`);
-  return (def.brokerSynonym && config.explicit.get(def.brokerSynonym)) ?? def.default ?? '';
+  if (def.brokerSynonym) {
+    const set = brokerConfigChain(config, def.brokerSynonym).find((s) => s.source !== ConfigSource.DEFAULT_CONFIG);
+    if (set) return set.value!;
+  }
+  const hours = HOURS_FALLBACK[name] && config.explicit.get(HOURS_FALLBACK[name]);
+  if (hours) return String(Number(hours) * 3_600_000);
+  return def.default ?? '';
 }
 
 /** Safe-integer view of a long config ("9223372036854775807" becomes MAX_SAFE_INTEGER). */

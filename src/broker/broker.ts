@@ -9,12 +9,14 @@ import { systemClock, type Clock } from '../common/clock.ts';
 import { createLogger, type Logger } from '../common/logger.ts';
 import { startServer, type Server } from '../network/server.ts';
 import { TopicStore } from '../metadata/topic-store.ts';
+import { DynamicConfigStore } from '../metadata/dynamic-config-store.ts';
 import { LogManager } from '../storage/log-manager.ts';
 import { SyncScheduler } from '../storage/sync-scheduler.ts';
 import { resolveBrokerConfig, ConfigError, type BrokerConfig } from './broker-config.ts';
 import { createDispatcher } from './dispatcher.ts';
 import { PartitionWaiters } from './partition-waiters.ts';
 import { TopicManager } from './topics.ts';
+import { ConfigAdmin } from './topic-configs.ts';
 import { HANDLERS } from './handlers.ts';
 import { VERSION } from '../common/version.ts';
 import { GroupService } from './group-service.ts';
@@ -59,12 +61,22 @@ export class Broker {
   readonly topics: TopicManager;
   readonly waiters: PartitionWaiters;
   readonly groups: GroupService;
+  /** AlterConfigs / IncrementalAlterConfigs: topic overrides and dynamic broker configs. */
+  readonly configAdmin: ConfigAdmin;
   readonly clusterId: string;
   advertised: { host: string; port: number } = { host: '127.0.0.1', port: 0 };
   closing = false;
 
-  constructor(opts: { config: BrokerConfig; clock: Clock; logger: Logger; topics: TopicManager; clusterId: string }) {
+  constructor(opts: {
+    config: BrokerConfig;
+    clock: Clock;
+    logger: Logger;
+    topics: TopicManager;
+    configAdmin: ConfigAdmin;
+    clusterId: string;
+  }) {
     this.config = opts.config;
+    this.configAdmin = opts.configAdmin;
     this.clock = opts.clock;
     this.logger = opts.logger;
     this.topics = opts.topics;
@@ -153,10 +165,14 @@ async function open(
     logger: logger.child('log'),
     syncer,
     retentionCheckIntervalMs: config.retentionCheckIntervalMs,
+    cleanerBackoffMs: config.cleanerBackoffMs,
+    cleanerEnabled: config.cleanerEnable,
   });
   const topics = new TopicManager({ store, logs, config, clock, logger: logger.child('topics') });
+  // Dynamic broker configs are in force before the logs open with their settings.
+  const configAdmin = new ConfigAdmin({ topics, config, store: await DynamicConfigStore.open(config.dataDir) });
   const recovered = await topics.load();
-  const broker = new Broker({ config, clock, logger, topics, clusterId: store.clusterId });
+  const broker = new Broker({ config, clock, logger, topics, configAdmin, clusterId: store.clusterId });
   await broker.groups.loadIfPresent();
 
   let server: Server;
@@ -174,6 +190,7 @@ async function open(
   }
   broker.advertised = { host: config.advertisedHost ?? server.host, port: config.advertisedPort ?? server.port };
   logs.startRetention();
+  logs.startCleaner();
 
   let closed: Promise<void> | undefined;
   return {

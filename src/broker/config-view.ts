@@ -1,9 +1,11 @@
 /**
  * The described form of topic and broker configs — value, source, synonyms, type,
- * documentation — shared by DescribeConfigs and the CreateTopics (v5+) response.
+ * documentation — shared by DescribeConfigs and the CreateTopics (v5+) response. Sources and
+ * synonym order follow Kafka's ConfigHelper: topic override, dynamic per-broker, dynamic
+ * cluster-wide, static, default.
  */
-import { BROKER_CONFIGS, ConfigSource, TOPIC_CONFIGS, type ConfigDef } from '../metadata/config-defs.ts';
-import type { BrokerConfig } from './broker-config.ts';
+import { BROKER_CONFIGS, ConfigSource, ConfigType, TOPIC_CONFIGS, type ConfigDef } from '../metadata/config-defs.ts';
+import { brokerConfigChain, topicConfigValue, type BrokerConfig, type ConfigSynonym } from './broker-config.ts';
 
 export interface DescribedConfig {
   name: string;
@@ -24,20 +26,15 @@ export function describeTopicConfigs(
   keys: string[] | null,
   opts: { synonyms: boolean; documentation: boolean },
 ): DescribedConfig[] {
-  const out: DescribedConfig[] = [];
-  for (const def of selected(TOPIC_CONFIGS, keys)) {
-    const chain: { name: string; value: string | null; source: number }[] = [];
+  return selected(TOPIC_CONFIGS, keys).map((def) => {
+    const chain: ConfigSynonym[] = [];
     if (overrides[def.name] !== undefined) {
       chain.push({ name: def.name, value: overrides[def.name]!, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
     }
-    const brokerValue = def.brokerSynonym ? config.explicit.get(def.brokerSynonym) : undefined;
-    if (def.brokerSynonym && brokerValue !== undefined) {
-      chain.push({ name: def.brokerSynonym, value: brokerValue, source: ConfigSource.STATIC_BROKER_CONFIG });
-    }
-    chain.push({ name: def.brokerSynonym ?? def.name, value: def.default, source: ConfigSource.DEFAULT_CONFIG });
-    out.push(describe(def, chain, false, opts));
-  }
-  return out;
+    if (def.brokerSynonym) chain.push(...brokerConfigChain(config, def.brokerSynonym));
+    const value = topicConfigValue(config, overrides, def.name);
+    return describe(def, value, chain, false, opts);
+  });
 }
 
 /** Every broker config (or only `keys`), with the values this broker runs with. */
@@ -54,13 +51,31 @@ export function describeBrokerConfigs(
     'advertised.listeners': `PLAINTEXT://${advertised.host}:${advertised.port}`,
     'log.dirs': config.dataDir,
   };
+  return selected(BROKER_CONFIGS, keys).map((def) => {
+    const chain = brokerConfigChain(config, def.name);
+    const run = runtime[def.name];
+    if (run !== undefined) chain.unshift({ name: def.name, value: run, source: ConfigSource.STATIC_BROKER_CONFIG });
+    return describe(def, chain[0]?.value ?? null, chain, !def.dynamic, opts);
+  });
+}
+
+/**
+ * The cluster-wide dynamic defaults (broker resource ""): only the configs set there, each with
+ * its DYNAMIC_DEFAULT_BROKER_CONFIG synonym alone, as Kafka describes them. Names Tributary does
+ * not know (Kafka keeps custom configs) are described with type UNKNOWN.
+ */
+export function describeClusterDefaults(
+  config: BrokerConfig,
+  keys: string[] | null,
+  opts: { synonyms: boolean; documentation: boolean },
+): DescribedConfig[] {
+  const wanted = keys === null || keys.length === 0 ? null : new Set(keys);
   const out: DescribedConfig[] = [];
-  for (const def of selected(BROKER_CONFIGS, keys)) {
-    const chain: { name: string; value: string | null; source: number }[] = [];
-    const value = runtime[def.name] ?? config.explicit.get(def.name);
-    if (value !== undefined) chain.push({ name: def.name, value, source: ConfigSource.STATIC_BROKER_CONFIG });
-    chain.push({ name: def.name, value: def.default, source: ConfigSource.DEFAULT_CONFIG });
-    out.push(describe(def, chain, true, opts));
+  for (const [name, value] of config.dynamic.clusterDefault) {
+    if (wanted && !wanted.has(name)) continue;
+    const def = BROKER_CONFIGS.get(name) ?? { name, type: ConfigType.UNKNOWN, default: null, doc: '' };
+    const chain = [{ name, value, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG }];
+    out.push(describe(def, value, chain, !def.dynamic, opts));
   }
   return out;
 }
@@ -73,21 +88,22 @@ function selected(defs: ReadonlyMap<string, ConfigDef>, keys: string[] | null): 
 
 function describe(
   def: ConfigDef,
-  chain: { name: string; value: string | null; source: number }[],
+  value: string | null,
+  chain: ConfigSynonym[],
   readOnly: boolean,
   opts: { synonyms: boolean; documentation: boolean },
 ): DescribedConfig {
-  const effective = chain[0]!;
+  const source = chain[0]?.source ?? ConfigSource.DEFAULT_CONFIG;
   const hide = (v: string | null) => (def.sensitive ? null : v);
   return {
     name: def.name,
-    value: hide(effective.value),
-    readOnly: readOnly || def.readOnly === true,
-    isDefault: effective.source === ConfigSource.DEFAULT_CONFIG,
-    configSource: effective.source,
+    value: hide(value),
+    readOnly,
+    isDefault: source === ConfigSource.DEFAULT_CONFIG,
+    configSource: source,
     isSensitive: def.sensitive === true,
     synonyms: opts.synonyms ? chain.map((s) => ({ ...s, value: hide(s.value) })) : [],
     configType: def.type,
-    documentation: opts.documentation ? def.doc : null,
+    documentation: opts.documentation ? def.doc || null : null,
   };
 }

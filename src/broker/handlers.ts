@@ -23,6 +23,8 @@ import { deleteTopics } from './20-delete-topics.ts';
 import { deleteRecords } from './21-delete-records.ts';
 import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch.ts';
 import { describeConfigs } from './32-describe-configs.ts';
+import { alterConfigs } from './33-alter-configs.ts';
+import { incrementalAlterConfigs } from './44-incremental-alter-configs.ts';
 import { describeLogDirs } from './35-describe-log-dirs.ts';
 import { createPartitions } from './37-create-partitions.ts';
 import { describeCluster } from './60-describe-cluster.ts';
@@ -48,9 +50,11 @@ export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map<number, ApiHand
   [21, deleteRecords],
   [23, offsetForLeaderEpoch],
   [32, describeConfigs],
+  [33, alterConfigs],
   [35, describeLogDirs],
   [37, createPartitions],
   [42, deleteGroups],
+  [44, incrementalAlterConfigs],
   [47, offsetDelete],
   [60, describeCluster],
   [61, describeProducers],

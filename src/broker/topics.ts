@@ -9,7 +9,7 @@
 import type { Clock } from '../common/clock.ts';
 import { ErrorCode, KafkaError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
-import { validateTopicConfig } from '../metadata/config-defs.ts';
+import { validateTopicConfigs } from '../metadata/config-changes.ts';
 import { collisionKey, isInternalTopic, topicNameProblem } from '../metadata/topic-names.ts';
 import type { TopicRecord, TopicStore } from '../metadata/topic-store.ts';
 import type { LogManager } from '../storage/log-manager.ts';
@@ -101,6 +101,33 @@ export class TopicManager {
   }
 
   /**
+   * Replaces a topic's config overrides (AlterConfigs): persisted, then in force at once —
+   * the topic's settings are recomputed and every partition log gets its new LogConfig.
+   */
+  async setConfigs(name: string, configs: Record<string, string>): Promise<void> {
+    await this.store.updateConfigs(name, configs);
+    this.refreshSettings([name]);
+  }
+
+  /**
+   * Recomputes the settings of the given topics (all of them after a broker config change)
+   * and hands each partition log its new LogConfig; PartitionLog reads `config` on every
+   * append, roll, retention and cleaner pass, so the change applies from the next one.
+   */
+  refreshSettings(names: string[] = this.store.list().map((t) => t.name)): void {
+    for (const name of names) {
+      this.#settings.delete(name);
+      const t = this.store.get(name);
+      if (!t) continue;
+      const log = this.settings(name).log;
+      for (let p = 0; p < t.partitions; p++) {
+        const partition = this.logs.get(name, p);
+        if (partition) partition.config = log;
+      }
+    }
+  }
+
+  /**
    * The log of a partition, or the Kafka error a client gets for it: unknown topic or
    * partition, or KAFKA_STORAGE_ERROR for a partition refused at recovery or gone offline.
    */
@@ -168,11 +195,9 @@ export class TopicManager {
         `Unable to replicate the partition ${req.replicationFactor} time(s): The target replication factor of ${req.replicationFactor} cannot be reached because only 1 broker(s) are registered.`,
       );
     }
-    for (const [name, value] of Object.entries(req.configs)) {
-      const bad = validateTopicConfig(name, value);
-      if (bad) return new KafkaError(ErrorCode.INVALID_CONFIG, `Invalid value ${String(value)} for configuration ${name}: ${bad}`);
-    }
-    return null;
+    const nulls = Object.keys(req.configs).filter((k) => req.configs[k] === null);
+    if (nulls.length > 0) return new KafkaError(ErrorCode.INVALID_CONFIG, `Null value not supported for topic configs: ${nulls.join(',')}`);
+    return validateTopicConfigs(req.configs as Record<string, string>);
   }
 
   /**

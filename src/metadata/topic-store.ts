@@ -92,6 +92,14 @@ export class TopicStore {
     return next;
   }
 
+  /**
+   * Replaces a topic's config overrides (AlterConfigs); visible at once, durable when the
+   * promise resolves. The write is the whole topic list, atomically, like every other change.
+   */
+  async updateConfigs(name: string, configs: Record<string, string>): Promise<TopicRecord> {
+    return this.update(name, { configs: { ...configs } });
+  }
+
   async delete(name: string): Promise<void> {
     const current = this.#byName.get(name);
     if (!current) return;

@@ -53,7 +53,7 @@ describe('ApiVersions', () => {
     const res = await c.request(K.ApiVersions, 3, { clientSoftwareName: 'raw-client', clientSoftwareVersion: '1.0.0' });
     assert.deepEqual(res.apiKeys, await ourHandlers());
     const keys = res.apiKeys.map((k: Any) => k.apiKey);
-    for (const key of [0, 1, 2, 3, 18, 19, 20, 21, 23, 32, 35, 37, 60, 61]) assert.ok(keys.includes(key), `api ${key} is served`);
+    for (const key of [0, 1, 2, 3, 18, 19, 20, 21, 23, 32, 33, 35, 37, 44, 60, 61]) assert.ok(keys.includes(key), `api ${key} is served`);
     // Every advertised version must be one our codecs can decode and encode.
     for (const k of res.apiKeys) {
       const api = apiMessages[k.apiKey]!;
