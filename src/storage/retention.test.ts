@@ -92,3 +92,37 @@ describe('retention', () => {
     assert.equal(await deleting, 2);
   });
 });
+
+describe('retention and the cleaner run beside appends and reads', () => {
+  it('produce, fetch and sync complete while a retention deletion is stuck removing files', async (t) => {
+    const h = await harness(t);
+    const size = batch(2).length;
+    const log = await h.open({ segmentBytes: size * 2, retentionMs: DAY });
+    for (let i = 0; i < 6; i++) await log.append(batch(2, { timestamp: T0 }), { leaderEpoch: 0 });
+    h.clock.advance(2 * DAY);
+    // Hold the removal of the deleted files until the appends and reads below are done.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const rm = fs.rm;
+    let removing = 0;
+    fs.rm = (async (...args: Parameters<typeof fs.rm>) => {
+      removing++;
+      await gate;
+      return rm(...args);
+    }) as typeof fs.rm;
+    t.after(() => {
+      fs.rm = rm;
+    });
+    const retention = log.applyRetention();
+    while (removing === 0) await new Promise((r) => setImmediate(r));
+    const appended = await log.append(batch(2, { timestamp: h.clock.now() }), { leaderEpoch: 0 });
+    await log.sync();
+    const read = await log.read(appended.baseOffset, 1 << 20);
+    assert.equal(decodeRecords(read.records[0]!).length, 2);
+    assert.equal(log.logStartOffset, 8, 'the log start moved before the files were removed');
+    release();
+    assert.equal(await retention, 2);
+    fs.rm = rm;
+    assert.deepEqual(await filesWith(h.dir, '.deleted'), []);
+  });
+});
