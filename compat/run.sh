@@ -79,7 +79,7 @@ wanted() { # is a test file matching $1 among the selected ones?
   for f in "${FILES[@]}"; do [[ "$f" == *'*'* || "$f" == *"$1"* ]] && return 0; done
   return 1
 }
-if wanted java.test || wanted franz-go.test; then
+if wanted java.test || wanted java- || wanted franz-go.test || wanted kafka-tools; then
   if ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then
     log "installing a JDK and Maven (apt)"
     apt_install default-jdk-headless maven || true
@@ -120,7 +120,10 @@ if [[ $REAL_KAFKA -eq 1 ]]; then
   }
   trap stop_kafka EXIT
   STARTED+=("$KPORT")
-  export BOOTSTRAP_SERVERS; BOOTSTRAP_SERVERS=$(compat/kafka/start-kafka.sh --port "$KPORT")
+  # the log cleaner and retention checks run often (defaults 15 s / 5 min) for the log-management
+  # tests (compacted topics: java-log-management, kcat-compacted)
+  export BOOTSTRAP_SERVERS; BOOTSTRAP_SERVERS=$(compat/kafka/start-kafka.sh --port "$KPORT" \
+    --config log.cleaner.backoff.ms=500 --config log.retention.check.interval.ms=1000)
   STARTED+=($((KPORT + 2)))
   export BOOTSTRAP_SERVERS_NO_AUTOCREATE
   BOOTSTRAP_SERVERS_NO_AUTOCREATE=$(compat/kafka/start-kafka.sh --port $((KPORT + 2)) --config auto.create.topics.enable=false)

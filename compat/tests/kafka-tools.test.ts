@@ -76,7 +76,10 @@ test('kafka-topics --create --config, kafka-configs --describe/--alter (add, lis
 
   let d = await describeTopic(topic, false, (x) => x.has('retention.ms'));
   assert.deepEqual([...d.keys()], ['retention.ms'], 'only the override is a dynamic config');
-  assert.deepEqual(d.get('retention.ms'), { value: '86400000', sensitive: false, synonyms: ['DYNAMIC_TOPIC_CONFIG:retention.ms=86400000'] });
+  assert.deepEqual({ ...d.get('retention.ms'), synonyms: d.get('retention.ms')?.synonyms.slice(0, 1) },
+    { value: '86400000', sensitive: false, synonyms: ['DYNAMIC_TOPIC_CONFIG:retention.ms=86400000'] });
+  // (Kafka 4.3.1 lists no further synonym: log.retention.ms has no default value)
+  assert.ok(d.get('retention.ms')!.synonyms.slice(1).every((s) => s.startsWith('DEFAULT_CONFIG:log.retention.')));
 
   assert.match(await ok(CONFIG, ['--entity-type', 'topics', '--entity-name', topic, '--alter',
     '--add-config', 'retention.ms=3600000,cleanup.policy=[compact,delete],max.message.bytes=2000000']), /Completed updating config for topic/);
