@@ -78,7 +78,7 @@ test('validateTopicConfigs: unknown names first, then values, then compaction la
     [ErrorCode.INVALID_CONFIG, 'Invalid value 100 for configuration segment.bytes: Value must be at least 1048576']);
   assert.deepEqual(err(validateTopicConfigs({ 'min.compaction.lag.ms': '10', 'max.compaction.lag.ms': '5' })),
     [ErrorCode.INVALID_CONFIG, 'conflict topic config setting min.compaction.lag.ms (10) > max.compaction.lag.ms (5)']);
-  assert.equal(err(validateTopicConfigs({ 'remote.storage.enable': 'true' }))[0], ErrorCode.INVALID_CONFIG);
+  assert.equal((validateTopicConfigs({ 'remote.storage.enable': 'true' }) as KafkaError).code, ErrorCode.INVALID_CONFIG);
   assert.equal(validateTopicConfigs({ 'remote.storage.enable': 'false' }), null);
 });
 

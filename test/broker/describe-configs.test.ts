@@ -173,6 +173,58 @@ describe('DescribeConfigs', () => {
     assert.equal(seg.configSource, Source.STATIC_BROKER_CONFIG);
   });
 
+  // The 33 topic configs Kafka 4.3.1 describes (message.timestamp.difference.max.ms is gone).
+  test('exactly the topic configs Kafka 4.3 describes', async () => {
+    const cfg = await topicConfigs(null);
+    assert.deepEqual([...cfg.keys()].sort(), [
+      'cleanup.policy', 'compression.gzip.level', 'compression.lz4.level', 'compression.type', 'compression.zstd.level',
+      'delete.retention.ms', 'file.delete.delay.ms', 'flush.messages', 'flush.ms', 'follower.replication.throttled.replicas',
+      'index.interval.bytes', 'leader.replication.throttled.replicas', 'local.retention.bytes', 'local.retention.ms',
+      'max.compaction.lag.ms', 'max.message.bytes', 'message.timestamp.after.max.ms', 'message.timestamp.before.max.ms',
+      'message.timestamp.type', 'min.cleanable.dirty.ratio', 'min.compaction.lag.ms', 'min.insync.replicas', 'preallocate',
+      'remote.log.copy.disable', 'remote.log.delete.on.disable', 'remote.storage.enable', 'retention.bytes', 'retention.ms',
+      'segment.bytes', 'segment.index.bytes', 'segment.jitter.ms', 'segment.ms', 'unclean.leader.election.enable',
+    ]);
+    const lists = await topicConfigs(['leader.replication.throttled.replicas', 'local.retention.ms', 'compression.zstd.level']);
+    assert.equal(lists.get('leader.replication.throttled.replicas').value, '');
+    assert.equal(lists.get('leader.replication.throttled.replicas').configType, Type.LIST);
+    assert.equal(lists.get('local.retention.ms').value, '-2');
+    assert.equal(lists.get('compression.zstd.level').value, '3');
+  });
+
+  // Kafka lists a topic config's broker synonyms from the broker name on (log.retention.ms);
+  // that name has no default of its own (log.retention.hours supplies it), so none is listed.
+  test('synonyms: none for a default whose broker config has no default; none for configs without a broker synonym', async () => {
+    const cfg = await topicConfigs(['segment.ms', 'flush.ms', 'remote.storage.enable', 'flush.messages'], { synonyms: true });
+    assert.deepEqual(cfg.get('segment.ms').synonyms, []);
+    assert.equal(cfg.get('segment.ms').value, '604800000');
+    assert.equal(cfg.get('segment.ms').configSource, Source.DEFAULT_CONFIG);
+    assert.deepEqual(cfg.get('flush.ms').synonyms, []);
+    assert.deepEqual(cfg.get('remote.storage.enable').synonyms, []);
+    assert.deepEqual(cfg.get('flush.messages').synonyms, [
+      { name: 'log.flush.interval.messages', value: '9223372036854775807', source: Source.DEFAULT_CONFIG },
+    ]);
+  });
+
+  test('broker configs are read-only unless Kafka can change them dynamically', async () => {
+    const node = await nodeIdOf(c);
+    const keys = ['log.retention.bytes', 'log.cleaner.backoff.ms', 'log.cleaner.threads', 'message.max.bytes', 'compression.type',
+      'num.partitions', 'log.cleaner.enable', 'node.id', 'log.retention.check.interval.ms', 'log.dirs'];
+    const res = await describeConfigs([{ resourceType: BROKER, resourceName: String(node), configurationKeys: keys }]);
+    const by = new Map<string, Any>(res.results[0].configs.map((x: Any) => [x.name, x]));
+    assert.deepEqual([...by.keys()].sort(), [...keys].sort());
+    for (const k of keys.slice(0, 5)) assert.equal(by.get(k).readOnly, false, k);
+    for (const k of keys.slice(5)) assert.equal(by.get(k).readOnly, true, k);
+    assert.equal(by.get('log.cleaner.backoff.ms').value, '15000');
+    assert.equal(by.get('log.cleaner.enable').value, 'true');
+  });
+
+  test('configs Tributary accepts and ignores say so in their documentation', tributaryOnly, async () => {
+    const cfg = await topicConfigs(['preallocate', 'flush.ms', 'segment.jitter.ms', 'compression.gzip.level', 'local.retention.ms',
+      'leader.replication.throttled.replicas'], { documentation: true });
+    for (const x of cfg.values()) assert.match(x.documentation, /ignored/, x.name);
+  });
+
   test('another broker id → INVALID_REQUEST; an unknown resource type → INVALID_REQUEST', async () => {
     const node = await nodeIdOf(c);
     const other = await describeConfigs([{ resourceType: BROKER, resourceName: String(node + 7), configurationKeys: null }]);
