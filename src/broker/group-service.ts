@@ -26,6 +26,7 @@ import {
 import { partitionFor } from '../coordinator/group/partition-for.ts';
 import { consumerLag, type PartitionLag } from '../coordinator/group/lag.ts';
 import { buildRecordBatch, decodeRecords } from '../protocol/records.ts';
+import { BATCH_HEADER_SIZE, batchBaseOffset, batchLastOffsetDelta, batchSize } from '../protocol/record-batch.ts';
 import { StoppableClock, type Clock } from '../common/clock.ts';
 import type { TopicManager } from './topics.ts';
 import { LEADER_EPOCH } from './leader-epoch.ts';
@@ -136,8 +137,14 @@ export class GroupService {
     while (offset < log.highWatermark) {
       const read = await log.read(offset, LOAD_READ_BYTES, { minOneBatch: true, maxOffset: log.highWatermark });
       if (read.bytes === 0) break;
-      for (const rec of decodeRecords(Buffer.concat(read.records, read.bytes))) {
-        offset = rec.offset + 1;
+      const data = Buffer.concat(read.records, read.bytes);
+      // Compaction leaves gaps: a batch can end past its last remaining record (or hold no
+      // record at all), so the next read starts after the batch, and records already
+      // replayed (below `offset`, in the first batch of a read) are skipped.
+      const from = offset;
+      offset = Math.max(offset, lastOffsetOfRecordSet(data) + 1);
+      for (const rec of decodeRecords(data)) {
+        if (rec.offset < from) continue;
         if (!rec.key || rec.key.length < 2) continue;
         if (isConsumerGroupKeyVersion(rec.key.readInt16BE(0))) {
           const r = decodeConsumerRecord(rec.key, rec.value);
@@ -205,4 +212,13 @@ export class GroupService {
       return log instanceof KafkaError ? null : BigInt(log.highWatermark);
     });
   }
+}
+
+/** The last offset of the last whole batch in a record set (its header says, whatever records remain). */
+function lastOffsetOfRecordSet(data: Buffer): number {
+  let last = -1;
+  for (let pos = 0; pos + BATCH_HEADER_SIZE <= data.length; pos += batchSize(data, pos)) {
+    last = batchBaseOffset(data, pos) + batchLastOffsetDelta(data, pos);
+  }
+  return last;
 }
