@@ -26,7 +26,7 @@ import {
 import { partitionFor } from '../coordinator/group/partition-for.ts';
 import { consumerLag, type PartitionLag } from '../coordinator/group/lag.ts';
 import { buildRecordBatch, decodeRecords } from '../protocol/records.ts';
-import { BATCH_HEADER_SIZE, batchBaseOffset, batchLastOffsetDelta, batchSize } from '../protocol/record-batch.ts';
+import { BATCH_HEADER_SIZE, batchLastOffset, batchSize } from '../protocol/record-batch.ts';
 import { StoppableClock, type Clock } from '../common/clock.ts';
 import type { TopicManager } from './topics.ts';
 import { LEADER_EPOCH } from './leader-epoch.ts';
@@ -218,7 +218,7 @@ export class GroupService {
 function lastOffsetOfRecordSet(data: Buffer): number {
   let last = -1;
   for (let pos = 0; pos + BATCH_HEADER_SIZE <= data.length; pos += batchSize(data, pos)) {
-    last = batchBaseOffset(data, pos) + batchLastOffsetDelta(data, pos);
+    last = batchLastOffset(data, pos);
   }
   return last;
 }

@@ -1,7 +1,8 @@
 /**
- * Looking inside one produced v2 batch, off the hot path: the produce path calls these only
- * for topics whose configs require it — `recompressBatch` when a topic's compression.type
- * differs from the producer's codec, `recordsWithoutKey` for compacted topics.
+ * Looking inside one v2 batch, off the hot path: the produce path calls these only for topics
+ * whose configs require it — `recompressBatch` when a topic's compression.type differs from
+ * the producer's codec, `recordsWithoutKey` for compacted topics — and the log cleaner
+ * (storage/compaction.ts) locates records with `batchRecords`.
  *
  * Records are kept byte for byte (offset deltas, timestamp deltas, keys, values, headers,
  * record attributes): recompression decompresses the records section, checks that its records
@@ -20,7 +21,7 @@ import {
   OFFSET_RECORD_COUNT,
 } from './record-batch.ts';
 import { compress, decompress } from './compression.ts';
-import { MAX_DECOMPRESSED_BATCH_BYTES } from './records.ts';
+import { MAX_DECOMPRESSED_BATCH_BYTES, readBytes } from './records.ts';
 import { readVarint, readVarlong } from './varint.ts';
 
 /** A batch whose records cannot be read (bad framing, undecompressable data). */
@@ -42,39 +43,59 @@ function recordsSection(batch: Buffer): Buffer {
   }
 }
 
+/** One record inside a (decompressed) records section, located, not copied. */
+export interface RawRecord {
+  /** The record's bytes, length prefix included: [start, end). */
+  start: number;
+  end: number;
+  /** The record attributes byte. */
+  attrPos: number;
+  /** Where the bytes after the timestamp delta start (offset delta, key, value, headers). */
+  afterTimestamp: number;
+  timestampDelta: number;
+  offsetDelta: number;
+  key: Buffer | null;
+  tombstone: boolean;
+}
+
 /**
- * Walks the records of a decompressed section, calling `visit(index, hasKey)` for each; they
- * must be exactly `count` records tiling the section. Throws BatchRecordsError otherwise.
+ * The decompressed records section of one whole batch and where each record lies in it. The
+ * records must be exactly the batch's record count and tile the section; otherwise (or for
+ * undecompressable data) BatchRecordsError.
  */
-function walkRecords(body: Buffer, count: number, visit?: (index: number, hasKey: boolean) => void): void {
+export function batchRecords(batch: Buffer): { body: Buffer; records: RawRecord[] } {
+  const body = recordsSection(batch);
+  const count = batch.readInt32BE(OFFSET_RECORD_COUNT);
+  const records: RawRecord[] = [];
   const state = { pos: 0 };
-  let index = 0;
   try {
     while (state.pos < body.length) {
+      const start = state.pos;
       const len = readVarint(body, state, body.length);
       const end = state.pos + len;
-      if (len <= 0 || end > body.length) throw new BatchRecordsError(`record ${index} length ${len} does not fit the batch`);
-      if (visit) {
-        state.pos++; // record attributes
-        readVarlong(body, state, end); // timestamp delta
-        readVarint(body, state, end); // offset delta
-        visit(index, readVarint(body, state, end) >= 0);
-      }
+      if (len <= 0 || end > body.length) throw new BatchRecordsError(`record ${records.length} length ${len} does not fit the batch`);
+      const attrPos = state.pos++;
+      const timestampDelta = readVarlong(body, state, end);
+      const afterTimestamp = state.pos;
+      const offsetDelta = readVarint(body, state, end);
+      const key = readBytes(body, state, end);
+      const tombstone = readVarint(body, state, end) < 0;
+      records.push({ start, end, attrPos, afterTimestamp, timestampDelta, offsetDelta, key, tombstone });
       state.pos = end;
-      index++;
     }
   } catch (err) {
     if (err instanceof BatchRecordsError) throw err;
-    throw new BatchRecordsError(`malformed record ${index}: ${(err as Error).message}`);
+    throw new BatchRecordsError(`malformed record ${records.length}: ${(err as Error).message}`);
   }
-  if (index !== count) throw new BatchRecordsError(`batch declares ${count} records but holds ${index}`);
+  if (records.length !== count) throw new BatchRecordsError(`batch declares ${count} records but holds ${records.length}`);
+  return { body, records };
 }
 
 /** Indexes of the records of `batch` whose key is null (an empty key is a key). */
 export function recordsWithoutKey(batch: Buffer): number[] {
   const found: number[] = [];
-  walkRecords(recordsSection(batch), batch.readInt32BE(OFFSET_RECORD_COUNT), (index, hasKey) => {
-    if (!hasKey) found.push(index);
+  batchRecords(batch).records.forEach((r, index) => {
+    if (r.key === null) found.push(index);
   });
   return found;
 }
@@ -87,8 +108,7 @@ export function recordsWithoutKey(batch: Buffer): number[] {
 export function recompressBatch(batch: Buffer, codec: number): Buffer {
   const attrs = batch.readInt16BE(OFFSET_ATTRIBUTES);
   if ((attrs & ATTR_COMPRESSION_MASK) === codec) return batch;
-  const body = recordsSection(batch);
-  walkRecords(body, batch.readInt32BE(OFFSET_RECORD_COUNT));
+  const { body } = batchRecords(batch); // the records must be readable before they are kept
   const records = compress(codec, body);
   const out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + records.length);
   batch.copy(out, 0, 0, BATCH_HEADER_SIZE);

@@ -67,6 +67,11 @@ export function batchLastOffsetDelta(buf: Buffer, pos = 0): number {
   return buf.readInt32BE(pos + OFFSET_LAST_OFFSET_DELTA);
 }
 
+/** The last offset a batch covers (its header says; compaction may have removed that record). */
+export function batchLastOffset(buf: Buffer, pos = 0): number {
+  return batchBaseOffset(buf, pos) + batchLastOffsetDelta(buf, pos);
+}
+
 export function batchMaxTimestamp(buf: Buffer, pos = 0): number {
   return readInt53(buf, pos + OFFSET_MAX_TIMESTAMP);
 }

@@ -120,7 +120,8 @@ function writeBytes(buf: Buffer, pos: number, b: Buffer | null): number {
   return pos + b.length;
 }
 
-function readBytes(buf: Buffer, state: { pos: number }, end: number): Buffer | null {
+/** A varint-length-prefixed bytes field (-1 = null) inside a record ending at `end`. */
+export function readBytes(buf: Buffer, state: { pos: number }, end: number): Buffer | null {
   const len = readVarint(buf, state, end);
   if (len < 0) return null;
   if (len > end - state.pos) throw new RangeError('record field exceeds its record');

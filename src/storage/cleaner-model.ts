@@ -7,7 +7,7 @@
  * keyless records and minus tombstones whose delete horizon (set by the first pass that kept
  * them, to now + delete.retention.ms) has passed.
  */
-import { ATTR_COMPRESSION_MASK, OFFSET_ATTRIBUTES, batchBaseOffset, batchSize } from '../protocol/record-batch.ts';
+import { ATTR_COMPRESSION_MASK, OFFSET_ATTRIBUTES, batchLastOffset, batchSize } from '../protocol/record-batch.ts';
 import { buildRecordBatch, decodeRecords } from '../protocol/records.ts';
 import type { PartitionLog } from './partition-log.ts';
 
@@ -107,7 +107,7 @@ export async function readAll(log: PartitionLog): Promise<ReadBack> {
             codec,
           });
         }
-        next = Math.max(next, batchBaseOffset(b) + b.readInt32BE(23) + 1);
+        next = Math.max(next, batchLastOffset(b) + 1);
       }
     }
     offset = next;

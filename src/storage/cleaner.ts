@@ -29,11 +29,13 @@ import {
   OFFSET_CRC,
   OFFSET_MAGIC,
   OFFSET_MAX_TIMESTAMP,
+  batchLastOffset,
+  batchMaxTimestamp,
   computeBatchCrc,
   readInt53,
 } from '../protocol/record-batch.ts';
 import { writeFileAtomic } from './atomic-file.ts';
-import { cleanBatch, lastOffsetOf, mapBatch, type CleanContext } from './compaction.ts';
+import { cleanBatch, mapBatch, type CleanContext } from './compaction.ts';
 import type { LogConfig } from './log-config.ts';
 import { Segment, SegmentCorruptError, type SegmentIo } from './segment.ts';
 import { cleanedPath, installCleaned, type SwapStepHook } from './segment-swap.ts';
@@ -308,7 +310,7 @@ async function writeCleaned(
         if (out.horizon >= 0 && (horizon < 0 || out.horizon < horizon)) horizon = out.horizon;
         if (!out.batch) continue;
         const b = out.batch;
-        segment.addBatch(pos, b.length, lastOffsetOf(b), readInt53(b, OFFSET_MAX_TIMESTAMP), host.config.indexIntervalBytes);
+        segment.addBatch(pos, b.length, batchLastOffset(b), batchMaxTimestamp(b), host.config.indexIntervalBytes);
         pending.push(b);
         pos += b.length;
         if (pos - flushed >= WRITE_CHUNK) await flush();

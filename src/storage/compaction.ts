@@ -31,7 +31,6 @@ import {
   OFFSET_ATTRIBUTES,
   OFFSET_BASE_TIMESTAMP,
   OFFSET_CRC,
-  OFFSET_LAST_OFFSET_DELTA,
   OFFSET_MAX_TIMESTAMP,
   OFFSET_PRODUCER_ID,
   OFFSET_RECORD_COUNT,
@@ -39,24 +38,9 @@ import {
   readInt53,
   writeInt53,
 } from '../protocol/record-batch.ts';
-import { compress, decompress } from '../protocol/compression.ts';
-import { MAX_DECOMPRESSED_BATCH_BYTES } from '../protocol/records.ts';
-import { readVarint, readVarlong, varintSize, varlongSize, writeVarint, writeVarlong } from '../protocol/varint.ts';
-
-/** One record inside a (decompressed) records section, located, not copied. */
-interface RawRecord {
-  /** The record's bytes, length prefix included: [start, end). */
-  start: number;
-  end: number;
-  /** The record attributes byte. */
-  attrPos: number;
-  /** Where the bytes after the timestamp delta start (offset delta, key, value, headers). */
-  afterTimestamp: number;
-  timestampDelta: number;
-  offsetDelta: number;
-  key: Buffer | null;
-  tombstone: boolean;
-}
+import { compress } from '../protocol/compression.ts';
+import { batchRecords, type RawRecord } from '../protocol/batch-rewrite.ts';
+import { varintSize, varlongSize, writeVarint, writeVarlong } from '../protocol/varint.ts';
 
 /** The offset map's key for a record key (latin1 keeps every byte as one char). */
 export function mapKey(key: Buffer): string {
@@ -72,53 +56,11 @@ export function keptWhole(batch: Buffer): boolean {
   return (attributes(batch) & (ATTR_CONTROL | ATTR_TRANSACTIONAL)) !== 0;
 }
 
-export function lastOffsetOf(batch: Buffer): number {
-  return readInt53(batch, 0) + batch.readInt32BE(OFFSET_LAST_OFFSET_DELTA);
-}
-
-/** The records section of a batch, decompressed. */
-function recordsSection(batch: Buffer): Buffer {
-  const codec = attributes(batch) & ATTR_COMPRESSION_MASK;
-  const section = batch.subarray(BATCH_HEADER_SIZE);
-  return codec === 0 ? section : decompress(codec, section, MAX_DECOMPRESSED_BATCH_BYTES);
-}
-
-function readBytesField(body: Buffer, state: { pos: number }, end: number): Buffer | null {
-  const len = readVarint(body, state, end);
-  if (len < 0) return null;
-  if (len > end - state.pos) throw new RangeError('record field exceeds its record');
-  const out = body.subarray(state.pos, state.pos + len);
-  state.pos += len;
-  return out;
-}
-
-function walkRecords(batch: Buffer): { body: Buffer; records: RawRecord[] } {
-  const body = recordsSection(batch);
-  const count = batch.readInt32BE(OFFSET_RECORD_COUNT);
-  const records: RawRecord[] = [];
-  const state = { pos: 0 };
-  for (let i = 0; i < count; i++) {
-    const start = state.pos;
-    const len = readVarint(body, state, body.length);
-    const end = state.pos + len;
-    if (len <= 0 || end > body.length) throw new RangeError('record length exceeds its batch');
-    const attrPos = state.pos++;
-    const timestampDelta = readVarlong(body, state, end);
-    const afterTimestamp = state.pos;
-    const offsetDelta = readVarint(body, state, end);
-    const key = readBytesField(body, state, end);
-    const valueLen = readVarint(body, state, end);
-    records.push({ start, end, attrPos, afterTimestamp, timestampDelta, offsetDelta, key, tombstone: valueLen < 0 });
-    state.pos = end;
-  }
-  return { body, records };
-}
-
 /** Adds a batch's keys to the offset map (key → its latest offset). */
 export function mapBatch(batch: Buffer, map: Map<string, number>): void {
   if (keptWhole(batch)) return;
   const base = readInt53(batch, 0);
-  for (const r of walkRecords(batch).records) {
+  for (const r of batchRecords(batch).records) {
     if (r.key !== null) map.set(mapKey(r.key), base + r.offsetDelta);
   }
 }
@@ -144,7 +86,7 @@ export function cleanBatch(batch: Buffer, ctx: CleanContext): CleanedBatch {
   const base = readInt53(batch, 0);
   const baseTimestamp = readInt53(batch, OFFSET_BASE_TIMESTAMP);
   const oldHorizon = (attrs & ATTR_DELETE_HORIZON) !== 0 ? baseTimestamp : -1;
-  const { body, records } = walkRecords(batch);
+  const { body, records } = batchRecords(batch);
   const kept: RawRecord[] = [];
   let tombstones = 0;
   for (const r of records) {
