@@ -200,6 +200,15 @@ export class GroupService {
     return Promise.all(pending).then(() => undefined);
   }
 
+  /**
+   * A transaction marker of `producerId` is durable in `__consumer_offsets-<partition>` (the
+   * marker writer appended it): the producer's pending transactional offsets of the groups in
+   * that partition become committed (`committed`) or are dropped.
+   */
+  completeTransaction(partition: number, producerId: number, committed: boolean): void {
+    this.coordinator.completeTransaction(producerId, committed, (groupId) => partitionFor(groupId, this.numPartitions) === partition);
+  }
+
   /** Stops the coordinator's timers (sessions, rebalances, offset expiry): the broker is closing. */
   close(): void {
     this.#clock.stop();

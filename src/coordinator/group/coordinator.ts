@@ -31,10 +31,22 @@ import { ClassicGroup, joinError, syncError } from './group.ts';
 import { joinGroup } from './join.ts';
 import { syncGroup } from './sync.ts';
 import { heartbeat, leaveGroup } from './heartbeat-leave.ts';
-import { OffsetStore, expiredOffsetRecords, fetchOffsets, offsetCommit, offsetDelete, type CommittedOffset, type FetchedTopic } from './offsets.ts';
+import {
+  OffsetStore,
+  expiredOffsetRecords,
+  fetchOffsets,
+  offsetCommit,
+  offsetDelete,
+  type CommittedOffset,
+  type FetchedTopic,
+  type PendingOffset,
+} from './offsets.ts';
 import { deleteGroups, describeGroups, listGroups } from './admin.ts';
 import { RebalanceEngine } from './rebalance.ts';
 import type { GroupRecord, OtherRecord } from './records.ts';
+
+/** The producer id of a non-transactional record batch. */
+export const NO_PRODUCER_ID = -1;
 import {
   DEFAULT_CONFIG,
   EMPTY_RESULT,
@@ -237,17 +249,19 @@ export class GroupCoordinator {
    * GroupMetadata record rebuilds its group as Kafka loads it: Empty without members, else
    * Stable. Records of other types (KIP-848) are ignored for now.
    */
-  replay(record: GroupRecord | OtherRecord): void {
+  replay(record: GroupRecord | OtherRecord, producerId = NO_PRODUCER_ID): void {
     const e = this.#engine;
     if (record.type === 'other') return;
     if (record.type === 'offset') {
       if (record.value === null) {
+        // Also drops the partition's pending transactional offsets (as Kafka).
         this.#offsets.delete(record.groupId, record.topic, record.partition);
         return;
       }
-      // Offsets without a group: a simple group.
+      // Offsets without a group: a simple group (also for a transactional offset, as Kafka).
       if (!e.groups.has(record.groupId)) e.groups.set(record.groupId, new ClassicGroup(record.groupId, e.clock));
-      this.#offsets.set(record.groupId, record.topic, record.partition, record.value);
+      if (producerId === NO_PRODUCER_ID) this.#offsets.set(record.groupId, record.topic, record.partition, record.value);
+      else this.#offsets.setPending(producerId, record.groupId, record.topic, record.partition, record.value);
       return;
     }
     e.cancelGroupTimers(record.groupId);
@@ -258,6 +272,31 @@ export class GroupCoordinator {
       return;
     }
     e.groups.set(record.groupId, ClassicGroup.fromRecord(record.groupId, record.value, e.clock));
+  }
+
+  /**
+   * A transaction marker (COMMIT or ABORT) of `producerId`, durable in the `__consumer_offsets`
+   * partition that holds the groups `inScope`: the producer's pending offsets of those groups
+   * become committed — each unless a committed offset was written after it (Kafka compares
+   * the records' log offsets) — or are dropped. Also used when loading (for control batches).
+   */
+  completeTransaction(producerId: number, committed: boolean, inScope: (groupId: string) => boolean = () => true): void {
+    const e = this.#engine;
+    for (const groupId of this.#offsets.completeTransaction(producerId, committed, inScope)) {
+      // The group exists unless it was deleted meanwhile (its tombstones dropped the pending
+      // offsets then, so this only guards against surprises): offsets need a group.
+      if (!e.groups.has(groupId)) e.groups.set(groupId, new ClassicGroup(groupId, e.clock));
+    }
+  }
+
+  /** Whether an open transaction has written an offset for this partition of the group. */
+  hasPendingOffset(groupId: string, topic: string, partition: number): boolean {
+    return this.#offsets.hasPending(groupId, topic, partition);
+  }
+
+  /** The pending transactional offsets of a group (inspection, tests). */
+  pendingOffsets(groupId: string): PendingOffset[] {
+    return this.#offsets.pending(groupId);
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
- * Committed offsets (Kafka's OffsetMetadataManager, without transactional offsets): the store,
- * OffsetCommit, OffsetFetch, OffsetDelete and offset expiration. Offsets change only by replaying
+ * Committed offsets (Kafka's OffsetMetadataManager): the store with its pending transactional
+ * offsets, OffsetCommit, TxnOffsetCommit, OffsetFetch, OffsetDelete and offset expiration. Offsets change only by replaying
  * OffsetCommit records: an operation returns the records and applies them in `complete(null)`.
  */
 import { ErrorCode } from '../../common/errors.ts';
@@ -18,12 +18,61 @@ import { appendErrorToResponseError, immediate, type RequestContext, type Result
 
 export type CommittedOffset = OffsetCommitValue;
 
-/** group → topic → partition → committed offset, in insertion order. */
+/** group → topic → partition → offset, in insertion order. */
+export type OffsetMap = Map<string, Map<string, Map<number, CommittedOffset>>>;
+
+function mapGet(m: OffsetMap, groupId: string, topic: string, partition: number): CommittedOffset | undefined {
+  return m.get(groupId)?.get(topic)?.get(partition);
+}
+
+function mapSet(m: OffsetMap, groupId: string, topic: string, partition: number, value: CommittedOffset): void {
+  let topics = m.get(groupId);
+  if (!topics) m.set(groupId, (topics = new Map()));
+  let partitions = topics.get(topic);
+  if (!partitions) topics.set(topic, (partitions = new Map()));
+  partitions.set(partition, value);
+}
+
+function mapDelete(m: OffsetMap, groupId: string, topic: string, partition: number): boolean {
+  const topics = m.get(groupId);
+  const partitions = topics?.get(topic);
+  if (!topics || !partitions) return false;
+  const had = partitions.delete(partition);
+  if (partitions.size === 0) topics.delete(topic);
+  if (topics.size === 0) m.delete(groupId);
+  return had;
+}
+
+/** A transactional offset waiting for its transaction's marker. */
+export interface PendingOffset {
+  producerId: number;
+  topic: string;
+  partition: number;
+  offset: CommittedOffset;
+}
+
+/**
+ * Committed offsets, and the pending transactional ones (Kafka's OffsetMetadataManager
+ * `offsets`, `pendingTransactionalOffsets` and `openTransactionsByGroup`).
+ *
+ * Every offset remembers the order in which its record was applied. Records are applied in
+ * log order within a `__consumer_offsets` partition (at load, and live: appends are issued and
+ * completed in production order), and a group lives in one partition, so within a group this
+ * order is the order of the records' log offsets — what Kafka compares when a transaction
+ * commits: the pending offset wins only over a committed offset written before it (a plain
+ * OffsetCommit written after the transactional one keeps its value).
+ */
 export class OffsetStore {
-  readonly byGroup = new Map<string, Map<string, Map<number, CommittedOffset>>>();
+  readonly byGroup: OffsetMap = new Map();
+  /** producer id → the offsets its open transaction wrote. */
+  readonly pendingByProducer = new Map<number, OffsetMap>();
+  /** group → producer ids with pending offsets for it. */
+  readonly openTransactionsByGroup = new Map<string, Set<number>>();
+  readonly #order = new WeakMap<CommittedOffset, number>();
+  #nextOrder = 0;
 
   get(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
-    return this.byGroup.get(groupId)?.get(topic)?.get(partition);
+    return mapGet(this.byGroup, groupId, topic, partition);
   }
 
   has(groupId: string, topic: string, partition: number): boolean {
@@ -34,28 +83,101 @@ export class OffsetStore {
     return this.byGroup.has(groupId);
   }
 
+  /** Applies a committed (non-transactional) offset record. */
   set(groupId: string, topic: string, partition: number, value: CommittedOffset): void {
-    let topics = this.byGroup.get(groupId);
-    if (!topics) this.byGroup.set(groupId, (topics = new Map()));
-    let partitions = topics.get(topic);
-    if (!partitions) topics.set(topic, (partitions = new Map()));
-    partitions.set(partition, value);
+    this.#order.set(value, this.#nextOrder++);
+    mapSet(this.byGroup, groupId, topic, partition, value);
   }
 
+  /** Applies a transactional offset record: pending until its producer's marker. */
+  setPending(producerId: number, groupId: string, topic: string, partition: number, value: CommittedOffset): void {
+    this.#order.set(value, this.#nextOrder++);
+    let pending = this.pendingByProducer.get(producerId);
+    if (!pending) this.pendingByProducer.set(producerId, (pending = new Map()));
+    mapSet(pending, groupId, topic, partition, value);
+    let open = this.openTransactionsByGroup.get(groupId);
+    if (!open) this.openTransactionsByGroup.set(groupId, (open = new Set()));
+    open.add(producerId);
+  }
+
+  /** An offset tombstone: removes the committed offset and every pending one of the partition (as Kafka). */
   delete(groupId: string, topic: string, partition: number): void {
-    const topics = this.byGroup.get(groupId);
-    const partitions = topics?.get(topic);
-    if (!topics || !partitions) return;
-    partitions.delete(partition);
-    if (partitions.size === 0) topics.delete(topic);
-    if (topics.size === 0) this.byGroup.delete(groupId);
+    mapDelete(this.byGroup, groupId, topic, partition);
+    for (const producerId of this.openTransactionsByGroup.get(groupId) ?? []) {
+      const pending = this.pendingByProducer.get(producerId);
+      if (pending) mapDelete(pending, groupId, topic, partition);
+    }
   }
 
-  /** Tombstones for every offset of a group. */
+  /** Whether an open transaction has written an offset for this partition of the group. */
+  hasPending(groupId: string, topic: string, partition: number): boolean {
+    for (const producerId of this.openTransactionsByGroup.get(groupId) ?? []) {
+      const pending = this.pendingByProducer.get(producerId);
+      if (pending && mapGet(pending, groupId, topic, partition) !== undefined) return true;
+    }
+    return false;
+  }
+
+  /** Whether some open transaction has written offsets for the group. */
+  hasOpenTransactions(groupId: string): boolean {
+    return this.openTransactionsByGroup.has(groupId);
+  }
+
+  /** The pending offsets of a group, by producer (inspection, tests). */
+  pending(groupId: string): PendingOffset[] {
+    const out: PendingOffset[] = [];
+    for (const producerId of this.openTransactionsByGroup.get(groupId) ?? []) {
+      for (const [topic, partitions] of this.pendingByProducer.get(producerId)?.get(groupId) ?? []) {
+        for (const [partition, offset] of partitions) out.push({ producerId, topic, partition, offset });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A transaction marker of `producerId` for the groups `inScope` (those of the marker's
+   * `__consumer_offsets` partition): its pending offsets become committed (unless a committed
+   * offset was written after them) or are dropped. Returns the groups that received offsets.
+   */
+  completeTransaction(producerId: number, committed: boolean, inScope: (groupId: string) => boolean = () => true): string[] {
+    const pending = this.pendingByProducer.get(producerId);
+    if (!pending) return [];
+    const received: string[] = [];
+    for (const [groupId, topics] of [...pending]) {
+      if (!inScope(groupId)) continue;
+      pending.delete(groupId);
+      const open = this.openTransactionsByGroup.get(groupId);
+      open?.delete(producerId);
+      if (open?.size === 0) this.openTransactionsByGroup.delete(groupId);
+      if (!committed) continue;
+      for (const [topic, partitions] of topics) {
+        for (const [partition, value] of partitions) {
+          const existing = this.get(groupId, topic, partition);
+          if (existing === undefined || this.#orderOf(value) > this.#orderOf(existing)) {
+            mapSet(this.byGroup, groupId, topic, partition, value);
+            if (!received.includes(groupId)) received.push(groupId);
+          }
+        }
+      }
+    }
+    if (pending.size === 0) this.pendingByProducer.delete(producerId);
+    return received;
+  }
+
+  #orderOf(value: CommittedOffset): number {
+    return this.#order.get(value) ?? -1;
+  }
+
+  /** Tombstones for every offset of a group, committed or pending (Kafka's deleteAllOffsets). */
   tombstones(groupId: string): GroupRecord[] {
     const out: GroupRecord[] = [];
     for (const [topic, partitions] of this.byGroup.get(groupId) ?? []) {
       for (const partition of partitions.keys()) out.push({ type: 'offset', groupId, topic, partition, value: null });
+    }
+    for (const p of this.pending(groupId)) {
+      if (this.has(groupId, p.topic, p.partition)) continue;
+      if (out.some((r) => r.type === 'offset' && r.topic === p.topic && r.partition === p.partition)) continue;
+      out.push({ type: 'offset', groupId, topic: p.topic, partition: p.partition, value: null });
     }
     return out;
   }
