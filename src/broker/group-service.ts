@@ -14,7 +14,8 @@
  */
 import { ErrorCode, KafkaError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
-import { GroupCoordinator, type GroupCoordinatorOptions } from '../coordinator/group/coordinator.ts';
+import { GroupCoordinator, NO_PRODUCER_ID, type GroupCoordinatorOptions } from '../coordinator/group/coordinator.ts';
+import type { TxnProducer } from '../coordinator/group/types.ts';
 import { decodeRecord, encodeRecord, recordGroupId, type GroupRecord } from '../coordinator/group/records.ts';
 import {
   ConsumerGroupCoordinator,
@@ -26,7 +27,8 @@ import {
 import { partitionFor } from '../coordinator/group/partition-for.ts';
 import { consumerLag, type PartitionLag } from '../coordinator/group/lag.ts';
 import { buildRecordBatch, decodeRecords } from '../protocol/records.ts';
-import { BATCH_HEADER_SIZE, batchLastOffset, batchSize } from '../protocol/record-batch.ts';
+import { ATTR_TRANSACTIONAL, BATCH_HEADER_SIZE, batchLastOffset, batchSize } from '../protocol/record-batch.ts';
+import { NO_SEQUENCE, batchIsControl, batchIsTransactional, batchProducerId, readTxnMarker } from '../protocol/control-batch.ts';
 import { StoppableClock, type Clock } from '../common/clock.ts';
 import type { TopicManager } from './topics.ts';
 import { LEADER_EPOCH } from './leader-epoch.ts';
@@ -143,27 +145,48 @@ export class GroupService {
       // replayed (below `offset`, in the first batch of a read) are skipped.
       const from = offset;
       offset = Math.max(offset, lastOffsetOfRecordSet(data) + 1);
-      for (const rec of decodeRecords(data)) {
-        if (rec.offset < from) continue;
-        if (!rec.key || rec.key.length < 2) continue;
-        if (isConsumerGroupKeyVersion(rec.key.readInt16BE(0))) {
-          const r = decodeConsumerRecord(rec.key, rec.value);
-          if (r) this.consumer.replay(r);
-        } else {
-          this.coordinator.replay(decodeRecord(rec.key, rec.value));
+      // Batch by batch: a transactional batch's offsets stay pending for its producer until a
+      // control batch (transaction marker) commits or aborts them; a marker's record is never
+      // a group record. A transaction still open at the end stays pending (its marker comes
+      // later, or the transaction coordinator aborts it).
+      for (let pos = 0; pos + BATCH_HEADER_SIZE <= data.length; ) {
+        const size = batchSize(data, pos);
+        if (pos + size > data.length) break;
+        const at = pos;
+        pos += size;
+        if (batchLastOffset(data, at) < from) continue;
+        if (batchIsControl(data, at)) {
+          const marker = readTxnMarker(data, at, size);
+          if (marker) this.#completeLoadedTransaction(partition, batchProducerId(data, at), marker.committed);
+          continue;
         }
-        count++;
+        const producerId = batchIsTransactional(data, at) ? batchProducerId(data, at) : NO_PRODUCER_ID;
+        for (const rec of decodeRecords(data.subarray(at, at + size))) {
+          if (rec.offset < from) continue;
+          if (!rec.key || rec.key.length < 2) continue;
+          if (isConsumerGroupKeyVersion(rec.key.readInt16BE(0))) {
+            const r = decodeConsumerRecord(rec.key, rec.value);
+            if (r) this.consumer.replay(r);
+          } else {
+            this.coordinator.replay(decodeRecord(rec.key, rec.value), producerId);
+          }
+          count++;
+        }
       }
     }
     return count;
+  }
+
+  #completeLoadedTransaction(partition: number, producerId: number, committed: boolean): void {
+    this.coordinator.completeTransaction(producerId, committed, (groupId) => partitionFor(groupId, this.numPartitions) === partition);
   }
 
   /**
    * Appends a result's records and completes it once they are durable. Resolves to what
    * `complete` returns (the response, or undefined for JoinGroup/SyncGroup).
    */
-  apply<R>(result: { readonly records: readonly AnyRecord[]; complete(appendError: ErrorCode | null): R }): Promise<R> {
-    const durable = this.#append(result.records);
+  apply<R>(result: { readonly records: readonly AnyRecord[]; readonly producer?: TxnProducer; complete(appendError: ErrorCode | null): R }): Promise<R> {
+    const durable = this.#append(result.records, result.producer);
     const completed = this.#tail.then(() =>
       durable.then(
         () => result.complete(null),
@@ -178,8 +201,13 @@ export class GroupService {
     return completed;
   }
 
-  /** Appends records (one batch per partition, synchronously queued) and waits for the sync. */
-  #append(records: readonly AnyRecord[]): Promise<void> {
+  /**
+   * Appends records (one batch per partition, synchronously queued) and waits for the sync.
+   * With `producer` (TxnOffsetCommit) the batch is transactional: that producer's id and epoch,
+   * base sequence -1 (coordinator-written; the log checks only the epoch and may refuse it,
+   * e.g. INVALID_PRODUCER_EPOCH, which becomes the response's error).
+   */
+  #append(records: readonly AnyRecord[], producer?: TxnProducer): Promise<void> {
     if (records.length === 0) return Promise.resolve();
     const byPartition = new Map<number, { key: Buffer; value: Buffer | null }[]>();
     for (const r of records) {
@@ -194,8 +222,23 @@ export class GroupService {
     for (const [partition, list] of byPartition) {
       const log = this.#topics.partition(OFFSETS_TOPIC, partition);
       if (log instanceof KafkaError) return Promise.reject(log);
-      const batch = buildRecordBatch({ baseTimestamp: now, records: list.map((r) => ({ key: r.key, value: r.value })) });
-      pending.push(log.append(batch, { leaderEpoch: LEADER_EPOCH }).then(() => log.sync()));
+      const batch = buildRecordBatch({
+        baseTimestamp: now,
+        records: list.map((r) => ({ key: r.key, value: r.value })),
+        ...(producer && {
+          attributes: ATTR_TRANSACTIONAL,
+          producerId: producer.producerId,
+          producerEpoch: producer.producerEpoch,
+          baseSequence: NO_SEQUENCE,
+        }),
+      });
+      let appended: Promise<unknown>;
+      try {
+        appended = log.append(batch, { leaderEpoch: LEADER_EPOCH });
+      } catch (err) {
+        appended = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      pending.push(appended.then(() => log.sync()));
     }
     return Promise.all(pending).then(() => undefined);
   }

@@ -22,6 +22,7 @@ import { createTopics } from './19-create-topics.ts';
 import { deleteTopics } from './20-delete-topics.ts';
 import { deleteRecords } from './21-delete-records.ts';
 import { offsetForLeaderEpoch } from './23-offset-for-leader-epoch.ts';
+import { txnOffsetCommit } from './28-txn-offset-commit.ts';
 import { describeConfigs } from './32-describe-configs.ts';
 import { alterConfigs } from './33-alter-configs.ts';
 import { incrementalAlterConfigs } from './44-incremental-alter-configs.ts';
@@ -49,6 +50,7 @@ export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map<number, ApiHand
   [20, deleteTopics],
   [21, deleteRecords],
   [23, offsetForLeaderEpoch],
+  [28, txnOffsetCommit],
   [32, describeConfigs],
   [33, alterConfigs],
   [35, describeLogDirs],

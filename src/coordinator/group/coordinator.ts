@@ -22,6 +22,8 @@ import type { OffsetCommitRequest } from '../../protocol/messages/offset-commit-
 import type { OffsetCommitResponse } from '../../protocol/messages/offset-commit-response.generated.ts';
 import type { OffsetFetchRequest } from '../../protocol/messages/offset-fetch-request.generated.ts';
 import type { OffsetFetchResponse } from '../../protocol/messages/offset-fetch-response.generated.ts';
+import type { TxnOffsetCommitRequest } from '../../protocol/messages/txn-offset-commit-request.generated.ts';
+import type { TxnOffsetCommitResponse } from '../../protocol/messages/txn-offset-commit-response.generated.ts';
 import type { OffsetDeleteRequest } from '../../protocol/messages/offset-delete-request.generated.ts';
 import type { OffsetDeleteResponse } from '../../protocol/messages/offset-delete-response.generated.ts';
 import type { DescribedGroup } from '../../protocol/messages/describe-groups-response.generated.ts';
@@ -40,6 +42,7 @@ import {
   type CommittedOffset,
   type FetchedTopic,
   type PendingOffset,
+  txnOffsetCommit,
 } from './offsets.ts';
 import { deleteGroups, describeGroups, listGroups } from './admin.ts';
 import { RebalanceEngine } from './rebalance.ts';
@@ -105,6 +108,8 @@ export interface GroupSnapshot {
     assignment: Buffer;
   }[];
   offsets: { topic: string; partition: number; offset: CommittedOffset }[];
+  /** Pending transactional offsets, by producer. */
+  pending: PendingOffset[];
 }
 
 export class GroupCoordinator {
@@ -179,27 +184,47 @@ export class GroupCoordinator {
 
   /**
    * OffsetFetch for any version: v0-7 one group (`topics` null = all, v2+), v8+ `groups`.
-   * Reads only durable offsets; there are no pending transactional offsets yet, so
-   * `requireStable` never yields UNSTABLE_OFFSET_COMMIT.
+   * Reads only durable committed offsets, never pending transactional ones; with
+   * `requireStable` (v7+) a partition with a pending transactional offset answers
+   * UNSTABLE_OFFSET_COMMIT (a partition error in every version, as Kafka).
    */
   offsetFetch(ctx: RequestContext, req: OffsetFetchRequest): OffsetFetchResponse {
+    const requireStable = ctx.apiVersion >= 7 && req.requireStable;
     if (ctx.apiVersion >= 8) {
       return {
         throttleTimeMs: 0,
         topics: [],
         errorCode: ErrorCode.NONE,
-        groups: req.groups.map((g) => ({ groupId: g.groupId, topics: this.fetchOffsets(g.groupId, g.topics), errorCode: ErrorCode.NONE })),
+        groups: req.groups.map((g) => ({
+          groupId: g.groupId,
+          topics: this.fetchOffsets(g.groupId, g.topics, requireStable),
+          errorCode: ErrorCode.NONE,
+        })),
       };
     }
     const topics = ctx.apiVersion < 2 ? (req.topics ?? []) : req.topics;
-    return { throttleTimeMs: 0, topics: this.fetchOffsets(req.groupId, topics), errorCode: ErrorCode.NONE, groups: [] };
+    return { throttleTimeMs: 0, topics: this.fetchOffsets(req.groupId, topics, requireStable), errorCode: ErrorCode.NONE, groups: [] };
   }
 
-  /** Committed offsets of a group: all (`topics` null) or the named partitions (-1 if none). */
-  fetchOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null): FetchedTopic[] {
+  /**
+   * Committed offsets of a group: all (`topics` null) or the named partitions (-1 if none);
+   * `requireStable`: UNSTABLE_OFFSET_COMMIT for partitions with a pending transactional offset.
+   */
+  fetchOffsets(groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null, requireStable = false): FetchedTopic[] {
     // A Dead group (being deleted) reads as unknown, as Kafka's validateOffsetFetch.
     const store = this.#engine.groups.get(groupId)?.is('Dead') ? new OffsetStore() : this.#offsets;
-    return fetchOffsets(store, groupId, topics);
+    return fetchOffsets(store, groupId, topics, requireStable);
+  }
+
+  /**
+   * TxnOffsetCommit (v0-4). The Result carries `producer`: its records must be appended in a
+   * transactional batch of that producer; once durable they are pending transactional offsets
+   * until `completeTransaction`. `trusted`: a KIP-848 consumer group's member was validated by
+   * the consumer coordinator (the offsets of both kinds of groups live here).
+   */
+  txnOffsetCommit(ctx: RequestContext, req: TxnOffsetCommitRequest, trusted = false): Result<TxnOffsetCommitResponse> {
+    void ctx;
+    return txnOffsetCommit(this.#engine, (r, producerId) => this.replay(r, producerId), req, trusted);
   }
 
   offsetDelete(ctx: RequestContext, req: OffsetDeleteRequest): Result<OffsetDeleteResponse> {
@@ -365,6 +390,9 @@ export class GroupCoordinator {
         })),
         offsets: this.committedOffsets(g.groupId).sort((a, b) =>
           a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition,
+        ),
+        pending: this.pendingOffsets(g.groupId).sort((a, b) =>
+          a.producerId !== b.producerId ? a.producerId - b.producerId : a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition,
         ),
       }));
   }

@@ -6,12 +6,14 @@
 import { ErrorCode } from '../../common/errors.ts';
 import type { OffsetCommitRequest } from '../../protocol/messages/offset-commit-request.generated.ts';
 import type { OffsetCommitResponse } from '../../protocol/messages/offset-commit-response.generated.ts';
+import type { TxnOffsetCommitRequest } from '../../protocol/messages/txn-offset-commit-request.generated.ts';
+import type { TxnOffsetCommitResponse } from '../../protocol/messages/txn-offset-commit-response.generated.ts';
 import type { OffsetDeleteRequest } from '../../protocol/messages/offset-delete-request.generated.ts';
 import type { OffsetDeleteResponse } from '../../protocol/messages/offset-delete-response.generated.ts';
 import { type ClassicGroup, CONSUMER_PROTOCOL_TYPE } from './group.ts';
 import type { RebalanceEngine } from './rebalance.ts';
 import type { GroupRecord, OffsetCommitValue } from './records.ts';
-import { appendErrorToResponseError, immediate, type RequestContext, type Result } from './types.ts';
+import { appendErrorToResponseError, immediate, type RequestContext, type Result, type TxnProducer } from './types.ts';
 
 // Kafka accepts the empty group id for OffsetCommit, OffsetFetch, DescribeGroups and
 // DeleteGroups (backwards compatibility); only OffsetDelete and the membership APIs refuse it.
@@ -274,6 +276,85 @@ function validateOffsetCommit(group: ClassicGroup, memberId: string, instanceId:
   return ErrorCode.NONE;
 }
 
+// ---------------------------------------------------------------- TxnOffsetCommit
+
+/**
+ * TxnOffsetCommit (Kafka's commitTransactionalOffset): the offsets are written in a
+ * transactional batch of the request's producer and stay pending until its marker. Checks as
+ * Kafka's validateTransactionalOffsetCommit: the empty group id is INVALID_GROUP_ID; an unknown
+ * group is a simple group when the generation is -1 (created when the record is applied), else
+ * ILLEGAL_GENERATION; a known classic group checks member, instance id and generation (v3+
+ * carries them) but, unlike OffsetCommit, neither its state (CompletingRebalance) nor that a
+ * commit without member comes to an Empty group. `trusted`: a KIP-848 consumer group checked by
+ * its own coordinator. Partitions of unknown topics are the handler's business.
+ */
+export function txnOffsetCommit(
+  e: RebalanceEngine,
+  apply: (r: GroupRecord, producerId: number) => void,
+  req: TxnOffsetCommitRequest,
+  trusted = false,
+): Result<TxnOffsetCommitResponse> {
+  const allWith = (errorCode: ErrorCode): TxnOffsetCommitResponse => ({
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+  });
+  if (req.groupId === '') return immediate(allWith(ErrorCode.INVALID_GROUP_ID));
+  if (!trusted) {
+    const group = e.groups.get(req.groupId);
+    const error = group
+      ? validateTxnOffsetCommit(group, req.memberId, req.groupInstanceId, req.generationId)
+      : req.generationId < 0
+        ? ErrorCode.NONE
+        : ErrorCode.ILLEGAL_GENERATION;
+    if (error !== ErrorCode.NONE) return immediate(allWith(error));
+  }
+  const producer: TxnProducer = { producerId: Number(req.producerId), producerEpoch: req.producerEpoch };
+  const now = e.clock.now();
+  const records: GroupRecord[] = [];
+  const response: TxnOffsetCommitResponse = { throttleTimeMs: 0, topics: [] };
+  for (const t of req.topics) {
+    const partitions = [];
+    for (const p of t.partitions) {
+      const metadata = p.committedMetadata ?? '';
+      if (metadata.length > e.config.offsetMetadataMaxBytes) {
+        partitions.push({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.OFFSET_METADATA_TOO_LARGE as number });
+        continue;
+      }
+      partitions.push({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE as number });
+      records.push({
+        type: 'offset',
+        groupId: req.groupId,
+        topic: t.name,
+        partition: p.partitionIndex,
+        value: { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata, commitTimestamp: now, expireTimestamp: -1 },
+      });
+    }
+    response.topics.push({ name: t.name, partitions });
+  }
+  return {
+    records,
+    producer,
+    complete(err) {
+      if (err !== null && err !== ErrorCode.NONE) return allWith(appendErrorToResponseError(err));
+      for (const r of records) apply(r, producer.producerId);
+      return response;
+    },
+  };
+}
+
+/** Kafka's ClassicGroup.validateOffsetCommit with isTransactional = true. */
+function validateTxnOffsetCommit(group: ClassicGroup, memberId: string, instanceId: string | null, generationId: number): ErrorCode {
+  if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  if (generationId < 0 && group.is('Empty')) return ErrorCode.NONE;
+  if (generationId >= 0 || memberId !== '' || instanceId !== null) {
+    const memberError = group.validateMember(memberId, instanceId);
+    if (memberError !== ErrorCode.NONE) return memberError;
+    if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
+  }
+  // Neither member nor generation (v0-2 requests carry none): accepted in any state.
+  return ErrorCode.NONE;
+}
+
 // ---------------------------------------------------------------- OffsetFetch
 
 export interface FetchedPartition {
@@ -289,31 +370,39 @@ export interface FetchedTopic {
   partitions: FetchedPartition[];
 }
 
-/** The committed offsets of a group: all (`topics` null) or the named partitions (-1 when none). */
+/**
+ * The committed offsets of a group: all (`topics` null) or the named partitions (-1 when none).
+ * Pending transactional offsets are never shown; with `requireStable` (OffsetFetch v7+) a
+ * partition that has one answers UNSTABLE_OFFSET_COMMIT (offset -1), per partition as Kafka —
+ * listing all partitions covers those with a committed offset only, as Kafka's fetchAllOffsets.
+ */
 export function fetchOffsets(
   store: OffsetStore,
   groupId: string,
   topics: { name: string; partitionIndexes: number[] }[] | null,
+  requireStable = false,
 ): FetchedTopic[] {
-  const found = (p: number, o: CommittedOffset): FetchedPartition => ({
+  const none = (p: number, errorCode: ErrorCode): FetchedPartition => ({
     partitionIndex: p,
-    committedOffset: o.offset,
-    committedLeaderEpoch: o.leaderEpoch,
-    metadata: o.metadata,
-    errorCode: ErrorCode.NONE,
+    committedOffset: -1n,
+    committedLeaderEpoch: -1,
+    metadata: '',
+    errorCode,
   });
+  const answer = (topic: string, p: number, o: CommittedOffset | undefined): FetchedPartition => {
+    if (requireStable && store.hasPending(groupId, topic, p)) return none(p, ErrorCode.UNSTABLE_OFFSET_COMMIT);
+    if (!o) return none(p, ErrorCode.NONE);
+    return { partitionIndex: p, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: ErrorCode.NONE };
+  };
   if (topics === null) {
     return [...(store.byGroup.get(groupId) ?? [])].map(([name, partitions]) => ({
       name,
-      partitions: [...partitions].map(([p, o]) => found(p, o)),
+      partitions: [...partitions].map(([p, o]) => answer(name, p, o)),
     }));
   }
   return topics.map((t) => ({
     name: t.name,
-    partitions: t.partitionIndexes.map((p) => {
-      const o = store.get(groupId, t.name, p);
-      return o ? found(p, o) : { partitionIndex: p, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE };
-    }),
+    partitions: t.partitionIndexes.map((p) => answer(t.name, p, store.get(groupId, t.name, p))),
   }));
 }
 
@@ -342,7 +431,8 @@ export function offsetDelete(
     }
     response.topics.push({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE })) });
     for (const p of t.partitions) {
-      if (store.has(req.groupId, t.name, p.partitionIndex)) {
+      // A tombstone also for a pending transactional offset only (as Kafka): it drops it.
+      if (store.has(req.groupId, t.name, p.partitionIndex) || store.hasPending(req.groupId, t.name, p.partitionIndex)) {
         records.push({ type: 'offset', groupId: req.groupId, topic: t.name, partition: p.partitionIndex, value: null });
       }
     }
@@ -404,12 +494,14 @@ export function expiredOffsetRecords(
         }
         for (const [partition, o] of partitions) {
           const expired = o.expireTimestamp !== -1 ? now >= o.expireTimestamp : now - base(o) >= e.config.offsetsRetentionMs;
-          if (expired) records.push({ type: 'offset', groupId: group.groupId, topic, partition, value: null });
+          // Not while a transaction has a pending offset for the partition (as Kafka).
+          if (expired && !store.hasPending(group.groupId, topic, partition)) records.push({ type: 'offset', groupId: group.groupId, topic, partition, value: null });
           else allExpired = false;
         }
       }
     }
-    if (allExpired && group.is('Empty')) {
+    // A group with open transactions is kept (Kafka's cleanupExpiredOffsets).
+    if (allExpired && group.is('Empty') && !store.hasOpenTransactions(group.groupId)) {
       records.push({ type: 'group', groupId: group.groupId, value: null });
       deadGroups.push(group.groupId);
     }

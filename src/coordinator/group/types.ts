@@ -55,7 +55,18 @@ export interface RequestContext {
  */
 export interface Result<R> {
   readonly records: readonly GroupRecord[];
+  /**
+   * Set for TxnOffsetCommit: the records go in a transactional batch of this producer (its id
+   * and epoch, base sequence -1), and stay pending until the transaction's marker.
+   */
+  readonly producer?: TxnProducer;
   complete(appendError: ErrorCode | null): R;
+}
+
+/** The producer of a transactional offset commit (from the TxnOffsetCommit request). */
+export interface TxnProducer {
+  producerId: number;
+  producerEpoch: number;
 }
 
 /** A deferred answer: called exactly once, possibly synchronously, possibly much later. */
