@@ -34,6 +34,11 @@ import type { TopicManager } from './topics.ts';
 import { LEADER_EPOCH } from './leader-epoch.ts';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
+/**
+ * The coordinator's appends: producer checks of the log for coordinator-written batches (the
+ * epoch of a transactional batch, no sequence numbers).
+ */
+const APPEND_OPTIONS = { leaderEpoch: LEADER_EPOCH, origin: 'coordinator' as const };
 const LOAD_READ_BYTES = 1024 * 1024;
 
 export interface GroupServiceOptions {
@@ -234,7 +239,7 @@ export class GroupService {
       });
       let appended: Promise<unknown>;
       try {
-        appended = log.append(batch, { leaderEpoch: LEADER_EPOCH });
+        appended = log.append(batch, APPEND_OPTIONS);
       } catch (err) {
         appended = Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
