@@ -78,6 +78,8 @@ import org.apache.kafka.common.protocol.Errors;
  *                    (clients that still have it); see {@link LogAdmin#configs()}
  *   delete-records TOPIC  before=P:OFFSET[,P:OFFSET...]: deleteRecords, then listOffsets
  *                    earliest/latest per partition; see {@link LogAdmin#deleteRecords()}
+ *   txn-pipeline TOPIC  output=OUT group=G txnid=TID: exactly-once consume-transform-produce
+ *                    from TOPIC to OUT with deliberate aborts and crash recovery; see {@link TxnPipeline}
  * </pre>
  *
  * Options whose name contains a dot are client configs (compression.type=gzip, acks=all,
@@ -157,6 +159,7 @@ public final class Harness {
         case "describe-group" -> h.describeGroup();
         case "configs" -> new LogAdmin(h).configs();
         case "delete-records" -> new LogAdmin(h).deleteRecords();
+        case "txn-pipeline" -> new TxnPipeline(h).run();
         default -> throw new IllegalArgumentException("unknown scenario " + scenario);
       }
     } catch (Throwable t) {
@@ -492,7 +495,7 @@ public final class Harness {
   private static volatile boolean stopping;
   private static final CountDownLatch GROUP_CLOSED = new CountDownLatch(1);
 
-  private static void emit(String line) {
+  static void emit(String line) {
     synchronized (OUT) {
       OUT.println(line);
       OUT.flush();
