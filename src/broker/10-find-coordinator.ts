@@ -1,8 +1,8 @@
 /**
  * FindCoordinator (key 10): which broker coordinates a consumer group or transactional id.
- * This broker coordinates every group (creating and loading `__consumer_offsets` on first
- * use). The transaction coordinator does not exist yet (a later issue), so transactional ids
- * get COORDINATOR_NOT_AVAILABLE, the retriable error Kafka gives while a coordinator loads.
+ * This broker coordinates every group and every transactional id (creating and loading
+ * `__consumer_offsets` / `__transaction_state` on first use); COORDINATOR_NOT_AVAILABLE, the
+ * retriable error Kafka gives while a coordinator loads, if that fails.
  * (librdkafka also needs this API advertised to enable LZ4: its feature table ties the two.)
  */
 import { ErrorCode } from '../common/errors.ts';
@@ -25,13 +25,19 @@ const notFound = (errorCode: number, errorMessage: string): Found => ({ errorCod
 
 async function lookup(keyType: number, ctx: RequestContext): Promise<Found> {
   if (keyType === KeyType.TRANSACTION) {
-    return notFound(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The transaction coordinator is not available on this broker yet.');
-  }
-  if (keyType !== KeyType.GROUP) return notFound(ErrorCode.INVALID_REQUEST, `Unsupported key type ${keyType}.`);
-  try {
-    await ctx.broker.groups.ready();
-  } catch (err) {
-    return notFound(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The group coordinator is not available: ${(err as Error).message}`);
+    try {
+      await ctx.broker.transactions.ready();
+    } catch (err) {
+      return notFound(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The transaction coordinator is not available: ${(err as Error).message}`);
+    }
+  } else if (keyType === KeyType.GROUP) {
+    try {
+      await ctx.broker.groups.ready();
+    } catch (err) {
+      return notFound(ErrorCode.COORDINATOR_NOT_AVAILABLE, `The group coordinator is not available: ${(err as Error).message}`);
+    }
+  } else {
+    return notFound(ErrorCode.INVALID_REQUEST, `Unsupported key type ${keyType}.`);
   }
   const { host, port } = ctx.broker.advertised;
   return { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: ctx.broker.nodeId, host, port };

@@ -45,3 +45,32 @@ test('cleaner settings and Kafka-worded startup errors', () => {
   assert.throws(() => resolve({ 'log.cleaner.backoff.ms': 'soon' }),
     (e: Error) => e instanceof ConfigError && e.message === 'Invalid value soon for configuration log.cleaner.backoff.ms: Not a number of type LONG');
 });
+
+test('transaction coordinator settings: Kafka defaults, explicit values, validation', () => {
+  assert.deepEqual(resolve().transactions, {
+    stateLogNumPartitions: 50,
+    stateLogSegmentBytes: 104857600,
+    maxTimeoutMs: 900000,
+    abortTimedOutIntervalMs: 10000,
+    idExpirationMs: 604800000,
+    removeExpiredIntervalMs: 3600000,
+  });
+  const config = resolve({
+    'transaction.state.log.num.partitions': '3',
+    'transaction.state.log.segment.bytes': '1048576',
+    'transaction.max.timeout.ms': '60000',
+    'transaction.abort.timed.out.transaction.cleanup.interval.ms': '500',
+    'transactional.id.expiration.ms': '1000',
+    'transaction.remove.expired.transaction.cleanup.interval.ms': '200',
+  });
+  assert.deepEqual(config.transactions, {
+    stateLogNumPartitions: 3,
+    stateLogSegmentBytes: 1048576,
+    maxTimeoutMs: 60000,
+    abortTimedOutIntervalMs: 500,
+    idExpirationMs: 1000,
+    removeExpiredIntervalMs: 200,
+  });
+  assert.throws(() => resolve({ 'transaction.max.timeout.ms': '0' }), ConfigError);
+  assert.throws(() => resolve({ 'transaction.state.log.num.partitions': 'x' }), ConfigError);
+});

@@ -35,6 +35,20 @@ export interface BrokerConfig {
     consumerHeartbeatIntervalMs: number;
     consumerMaxGroupSize: number;
   };
+  transactions: {
+    /** transaction.state.log.num.partitions */
+    stateLogNumPartitions: number;
+    /** transaction.state.log.segment.bytes */
+    stateLogSegmentBytes: number;
+    /** transaction.max.timeout.ms */
+    maxTimeoutMs: number;
+    /** transaction.abort.timed.out.transaction.cleanup.interval.ms */
+    abortTimedOutIntervalMs: number;
+    /** transactional.id.expiration.ms */
+    idExpirationMs: number;
+    /** transaction.remove.expired.transaction.cleanup.interval.ms */
+    removeExpiredIntervalMs: number;
+  };
   /** log.cleaner.enable: compact topics with cleanup.policy=compact. */
   cleanerEnable: boolean;
   /** log.cleaner.backoff.ms: the cleaner's sleep when no log needs cleaning. */
@@ -126,6 +140,14 @@ export function resolveBrokerConfig(base: {
       consumerSessionTimeoutMs: Number(get('group.consumer.session.timeout.ms')),
       consumerHeartbeatIntervalMs: Number(get('group.consumer.heartbeat.interval.ms')),
       consumerMaxGroupSize: Number(get('group.consumer.max.size')),
+    },
+    transactions: {
+      stateLogNumPartitions: Number(get('transaction.state.log.num.partitions')),
+      stateLogSegmentBytes: Number(get('transaction.state.log.segment.bytes')),
+      maxTimeoutMs: Number(get('transaction.max.timeout.ms')),
+      abortTimedOutIntervalMs: Number(get('transaction.abort.timed.out.transaction.cleanup.interval.ms')),
+      idExpirationMs: Number(get('transactional.id.expiration.ms')),
+      removeExpiredIntervalMs: Number(get('transaction.remove.expired.transaction.cleanup.interval.ms')),
     },
     cleanerEnable: get('log.cleaner.enable') === 'true',
     cleanerBackoffMs: Number(get('log.cleaner.backoff.ms')),

@@ -20,6 +20,8 @@ import { ConfigAdmin } from './topic-configs.ts';
 import { HANDLERS } from './handlers.ts';
 import { VERSION } from '../common/version.ts';
 import { GroupService } from './group-service.ts';
+import { TxnService } from './txn-service.ts';
+import { writeTxnMarkers } from './txn-markers.ts';
 import { lockDir, DirLockedError } from '../common/dir-lock.ts';
 
 export interface StartBrokerOptions {
@@ -61,6 +63,8 @@ export class Broker {
   readonly topics: TopicManager;
   readonly waiters: PartitionWaiters;
   readonly groups: GroupService;
+  /** The transaction coordinator (`__transaction_state`, producer ids, markers). */
+  readonly transactions: TxnService;
   /** AlterConfigs / IncrementalAlterConfigs: topic overrides and dynamic broker configs. */
   readonly configAdmin: ConfigAdmin;
   readonly clusterId: string;
@@ -105,6 +109,23 @@ export class Broker {
         heartbeatIntervalMs: g.consumerHeartbeatIntervalMs,
         maxGroupSize: g.consumerMaxGroupSize,
       },
+    });
+    const t = opts.config.transactions;
+    this.transactions = new TxnService({
+      topics: opts.topics,
+      clock: opts.clock,
+      logger: opts.logger.child('transactions'),
+      dataDir: opts.config.dataDir,
+      numPartitions: t.stateLogNumPartitions,
+      segmentBytes: t.stateLogSegmentBytes,
+      offsetsTopicPartitions: this.groups.numPartitions,
+      config: {
+        maxTimeoutMs: t.maxTimeoutMs,
+        abortTimedOutIntervalMs: t.abortTimedOutIntervalMs,
+        idExpirationMs: t.idExpirationMs,
+        removeExpiredIntervalMs: t.removeExpiredIntervalMs,
+      },
+      writeMarkers: (markers) => writeTxnMarkers(this, markers),
     });
   }
 
@@ -174,6 +195,7 @@ async function open(
   const recovered = await topics.load();
   const broker = new Broker({ config, clock, logger, topics, configAdmin, clusterId: store.clusterId });
   await broker.groups.loadIfPresent();
+  await broker.transactions.loadIfPresent();
 
   let server: Server;
   try {
@@ -210,6 +232,7 @@ async function open(
         broker.closing = true;
         broker.waiters.wakeAll();
         broker.groups.close();
+        broker.transactions.close();
         await server.close();
         await logs.close();
         await unlock();

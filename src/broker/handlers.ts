@@ -30,6 +30,12 @@ import { describeLogDirs } from './35-describe-log-dirs.ts';
 import { createPartitions } from './37-create-partitions.ts';
 import { describeCluster } from './60-describe-cluster.ts';
 import { describeProducers } from './61-describe-producers.ts';
+import { initProducerId } from './22-init-producer-id.ts';
+import { addPartitionsToTxn } from './24-add-partitions-to-txn.ts';
+import { addOffsetsToTxn } from './25-add-offsets-to-txn.ts';
+import { endTxn } from './26-end-txn.ts';
+import { describeTransactions } from './65-describe-transactions.ts';
+import { listTransactions } from './66-list-transactions.ts';
 
 export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map<number, ApiHandler>([
   [0, produce],
@@ -49,7 +55,11 @@ export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map<number, ApiHand
   [19, createTopics],
   [20, deleteTopics],
   [21, deleteRecords],
+  [22, initProducerId],
   [23, offsetForLeaderEpoch],
+  [24, addPartitionsToTxn],
+  [25, addOffsetsToTxn],
+  [26, endTxn],
   [28, txnOffsetCommit],
   [32, describeConfigs],
   [33, alterConfigs],
@@ -60,6 +70,8 @@ export const HANDLERS: ReadonlyMap<number, ApiHandler> = new Map<number, ApiHand
   [47, offsetDelete],
   [60, describeCluster],
   [61, describeProducers],
+  [65, describeTransactions],
+  [66, listTransactions],
   [68, consumerGroupHeartbeat],
   [69, consumerGroupDescribe],
 ]);
