@@ -13,9 +13,14 @@
  * whose member and epoch the consumer coordinator checks (a stale epoch is ILLEGAL_GENERATION,
  * as Kafka's validateTransactionalOffsetCommit).
  *
- * Not done: Kafka (transaction.partition.verification.enable) first asks the transaction
- * coordinator whether the transaction contains the group's `__consumer_offsets` partition
- * (AddOffsetsToTxn); here the log only checks the producer epoch on append.
+ * Verification (Kafka's transaction.partition.verification.enable, on by default): when the
+ * broker has a transaction coordinator, the transaction of this producer id and epoch must be
+ * ongoing and contain the group's `__consumer_offsets` partition (AddOffsetsToTxn), else
+ * INVALID_TXN_STATE (v4: TRANSACTION_ABORTABLE, KIP-890), as Kafka 4.3 answers for a
+ * transaction without AddOffsetsToTxn — so no offsets stay pending that no marker would ever
+ * complete. Kafka answers an unknown producer id INVALID_PRODUCER_ID_MAPPING and another epoch
+ * INVALID_PRODUCER_EPOCH; the coordinator's yes/no check cannot tell, so they get the same
+ * error here. The log then checks the producer epoch of the batch on append.
  */
 import { ErrorCode } from '../common/errors.ts';
 import { TxnOffsetCommitRequest } from '../protocol/messages/txn-offset-commit-request.generated.ts';
@@ -24,6 +29,20 @@ import { validateOffsetCommit } from '../coordinator/consumer/index.ts';
 import { defineApi } from './api.ts';
 import { partitionKey } from './partition-waiters.ts';
 import { coordinatorContext, groupsReady } from './group-context.ts';
+import { OFFSETS_TOPIC } from './group-service.ts';
+import { partitionFor } from '../coordinator/group/partition-for.ts';
+
+/** What this handler needs of the transaction coordinator's service (when the broker has one). */
+interface TxnVerifier {
+  partitionInTransaction(producerId: number, producerEpoch: number, topic: string, partition: number): boolean;
+}
+
+function verifyTransaction(broker: unknown, req: TxnOffsetCommitRequest, offsetsPartition: number, apiVersion: number): ErrorCode {
+  const txn = (broker as { transactions?: Partial<TxnVerifier> }).transactions;
+  if (typeof txn?.partitionInTransaction !== 'function') return ErrorCode.NONE;
+  if (txn.partitionInTransaction(Number(req.producerId), req.producerEpoch, OFFSETS_TOPIC, offsetsPartition)) return ErrorCode.NONE;
+  return apiVersion >= 4 ? ErrorCode.TRANSACTION_ABORTABLE : ErrorCode.INVALID_TXN_STATE;
+}
 
 export const txnOffsetCommit = defineApi({
   request: TxnOffsetCommitRequest,
@@ -49,7 +68,10 @@ export const txnOffsetCommit = defineApi({
       let consumerCheck =
         req.groupId === '' ? null : validateOffsetCommit(groups.consumer, req.groupId, req.memberId, req.generationId, ctx.apiVersion, true);
       if (consumerCheck === ErrorCode.STALE_MEMBER_EPOCH) consumerCheck = ErrorCode.ILLEGAL_GENERATION;
-      if (consumerCheck !== null && consumerCheck !== ErrorCode.NONE) {
+      const unverified = req.groupId === '' ? ErrorCode.NONE : verifyTransaction(ctx.broker, req, partitionFor(req.groupId, groups.numPartitions), ctx.apiVersion);
+      if (unverified !== ErrorCode.NONE) {
+        for (const t of known) for (const p of t.partitions) codes.set(partitionKey(t.name, p.partitionIndex), unverified);
+      } else if (consumerCheck !== null && consumerCheck !== ErrorCode.NONE) {
         for (const t of known) for (const p of t.partitions) codes.set(partitionKey(t.name, p.partitionIndex), consumerCheck);
       } else {
         const trusted = consumerCheck === ErrorCode.NONE;

@@ -2,9 +2,10 @@
  * TxnOffsetCommit (key 28) through the wire with raw requests: versions, the handler's and the
  * coordinator's errors, pending offsets (OffsetFetch shows the last committed offset; with
  * require_stable UNSTABLE_OFFSET_COMMIT, per partition), markers, and replay across restarts.
- * The end-to-end case (InitProducerId → AddOffsetsToTxn → TxnOffsetCommit → EndTxn) runs when
- * the broker advertises the transaction APIs. Passes against Apache Kafka (BOOTSTRAP_SERVERS)
- * for the cases not marked tributaryOnly.
+ * Cases that need a transaction (InitProducerId → AddOffsetsToTxn → TxnOffsetCommit → EndTxn)
+ * skip themselves when the broker does not advertise those APIs. The first suite passes against
+ * Apache Kafka 4.3.1 (BOOTSTRAP_SERVERS); the second starts in-process brokers to restart them
+ * and writes markers by hand where no transaction exists.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -16,7 +17,7 @@ import { silentLogger } from '../../src/common/logger.ts';
 import { buildTxnMarkerBatch } from '../../src/protocol/control-batch.ts';
 import { partitionFor } from '../../src/coordinator/group/partition-for.ts';
 import { RawClient } from '../testkit/raw-client.ts';
-import { createTopic, E, startTarget, tributaryOnly, uniqueTopic, type Any, type Target } from './helpers.ts';
+import { createTopic, E, startTarget, uniqueTopic, type Any, type Target } from './helpers.ts';
 
 const K = { OffsetCommit: 8, OffsetFetch: 9, FindCoordinator: 10, InitProducerId: 22, AddOffsetsToTxn: 25, EndTxn: 26, TxnOffsetCommit: 28, ApiVersions: 18 } as const;
 const ERR = {
@@ -24,7 +25,8 @@ const ERR = {
   INVALID_GROUP_ID: 24,
   OFFSET_METADATA_TOO_LARGE: 12,
   UNSTABLE_OFFSET_COMMIT: 88,
-  INVALID_PRODUCER_EPOCH: 47,
+  INVALID_TXN_STATE: 48,
+  TRANSACTION_ABORTABLE: 120,
 } as const;
 /** Errors a client retries: coordinator loading / not available / not coordinator, concurrent transactions. */
 const RETRIABLE = new Set([14, 15, 16, 51]);
@@ -97,6 +99,45 @@ async function fetchOne(c: RawClient, groupId: string, topic: string, partition:
   return [Number(p.committedOffset), p.errorCode];
 }
 
+/** InitProducerId for a new transactional id, or null (test skipped) when the transaction APIs are not advertised. */
+async function beginTxn(c: RawClient, t: { skip(message: string): void }): Promise<Producer | null> {
+  for (const key of [K.InitProducerId, K.AddOffsetsToTxn, K.EndTxn]) {
+    if (!(await advertised(c, key))) {
+      t.skip(`API ${key} not advertised`);
+      return null;
+    }
+  }
+  const transactionalId = uniqueTopic('txn');
+  const init: Any = await retrying(
+    () => c.request(K.InitProducerId, 4, { transactionalId, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 }),
+    (r: Any) => [r.errorCode],
+  );
+  assert.equal(init.errorCode, E.NONE);
+  return { transactionalId, producerId: init.producerId as bigint, producerEpoch: init.producerEpoch as number };
+}
+
+type Producer = { transactionalId: string; producerId: bigint; producerEpoch: number };
+
+async function addOffsets(c: RawClient, producer: Producer, groupId: string): Promise<void> {
+  const added: Any = await retrying(() => c.request(K.AddOffsetsToTxn, 3, { ...producer, groupId }), (r: Any) => [r.errorCode]);
+  assert.equal(added.errorCode, E.NONE);
+}
+
+async function endTxn(c: RawClient, producer: Producer, committed: boolean): Promise<void> {
+  const ended: Any = await retrying(() => c.request(K.EndTxn, 3, { ...producer, committed }), (r: Any) => [r.errorCode]);
+  assert.equal(ended.errorCode, E.NONE);
+}
+
+/** OffsetFetch with require_stable until the partition is stable (markers are written after EndTxn answers). */
+async function stable(c: RawClient, groupId: string, topic: string, partition: number): Promise<[number, number]> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const got = await fetchOne(c, groupId, topic, partition, true);
+    if (got[1] !== ERR.UNSTABLE_OFFSET_COMMIT || Date.now() > deadline) return got;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function advertised(c: RawClient, key: number): Promise<{ minVersion: number; maxVersion: number } | undefined> {
   const res: Any = await c.request(K.ApiVersions, 2, {});
   return res.apiKeys.find((k: Any) => k.apiKey === key);
@@ -128,72 +169,65 @@ describe('TxnOffsetCommit over the wire', () => {
   });
 
   test('partitions of unknown topics or beyond the partition count are UNKNOWN_TOPIC_OR_PARTITION; the empty group id is INVALID_GROUP_ID', async () => {
-    const codes = await txnCommit(c, { groupId: '', parts: [['no-such-topic-txn', 0, 1], [topic, 0, 1], [topic, 7, 1]] });
-    assert.deepEqual(codes, [E.UNKNOWN_TOPIC_OR_PARTITION, ERR.INVALID_GROUP_ID, E.UNKNOWN_TOPIC_OR_PARTITION]);
+    // Kafka lists the handler's errors first; Tributary keeps the request order: compare by partition.
+    const res: Any = await c.request(K.TxnOffsetCommit, 4, txnCommitBody({ groupId: '', parts: [['no-such-topic-txn', 0, 1], [topic, 0, 1], [topic, 7, 1]] }));
+    const codes = Object.fromEntries(res.topics.flatMap((t: Any) => t.partitions.map((p: Any) => [`${t.name === topic ? 'topic' : t.name}-${p.partitionIndex}`, p.errorCode])));
+    assert.deepEqual(codes, { 'no-such-topic-txn-0': E.UNKNOWN_TOPIC_OR_PARTITION, 'topic-0': ERR.INVALID_GROUP_ID, 'topic-7': E.UNKNOWN_TOPIC_OR_PARTITION });
     // All unknown: answered without the coordinator.
     assert.deepEqual(await txnCommit(c, { groupId: 'g-unknown-only', parts: [['no-such-topic-txn', 0, 1]] }, 0), [E.UNKNOWN_TOPIC_OR_PARTITION]);
   });
 
-  test('coordinator checks: an unknown group with a generation is ILLEGAL_GENERATION; metadata too large', tributaryOnly, async () => {
-    // (Kafka first verifies the transaction with its coordinator, so these need a real transaction there.)
-    assert.deepEqual(await txnCommit(c, { groupId: uniqueTopic('g'), generationId: 3, memberId: 'm', parts: [[topic, 0, 1]] }), [ERR.ILLEGAL_GENERATION]);
-    assert.deepEqual(
-      await txnCommit(c, { groupId: uniqueTopic('g'), parts: [[topic, 0, 1, 'x'.repeat(4097)], [topic, 1, 1, 'x'.repeat(4096)]] }),
-      [ERR.OFFSET_METADATA_TOO_LARGE, E.NONE],
-    );
-  });
-
-  test('pending offsets: OffsetFetch shows the committed offset, require_stable answers UNSTABLE_OFFSET_COMMIT (v7 and v8)', tributaryOnly, async () => {
+  test('pending offsets: OffsetFetch shows the committed offset, require_stable answers UNSTABLE_OFFSET_COMMIT (v7 and v8)', async (t) => {
+    const producer = await beginTxn(c, t);
+    if (!producer) return;
     const group = uniqueTopic('pending');
     await plainCommit(c, group, topic, 0, 5);
-    assert.deepEqual(await txnCommit(c, { groupId: group, producerId: 9001n, parts: [[topic, 0, 10], [topic, 1, 20]] }), [E.NONE, E.NONE]);
+    await addOffsets(c, producer, group);
+    assert.deepEqual(await txnCommit(c, { ...producer, groupId: group, parts: [[topic, 0, 10], [topic, 1, 20]] }, 3), [E.NONE, E.NONE]);
     assert.deepEqual(await fetchOne(c, group, topic, 0, false), [5, E.NONE]);
     assert.deepEqual(await fetchOne(c, group, topic, 1, false, 7), [-1, E.NONE]);
     assert.deepEqual(await fetchOne(c, group, topic, 0, true), [-1, ERR.UNSTABLE_OFFSET_COMMIT]);
     assert.deepEqual(await fetchOne(c, group, topic, 1, true, 7), [-1, ERR.UNSTABLE_OFFSET_COMMIT]);
+    await endTxn(c, producer, false);
   });
 
-  test('the log checks the producer epoch of the transactional batch: an older epoch is INVALID_PRODUCER_EPOCH, nothing pending', tributaryOnly, async () => {
-    const group = uniqueTopic('epoch');
-    assert.deepEqual(await txnCommit(c, { groupId: group, producerId: 9100n, producerEpoch: 3, parts: [[topic, 0, 1]] }), [E.NONE]);
-    assert.deepEqual(await txnCommit(c, { groupId: group, producerId: 9100n, producerEpoch: 2, parts: [[topic, 1, 1]] }), [ERR.INVALID_PRODUCER_EPOCH]);
-    assert.deepEqual(await fetchOne(c, group, topic, 1, true), [-1, E.NONE]);
+  test('outside the transaction (no AddOffsetsToTxn for the group): INVALID_TXN_STATE, v4 TRANSACTION_ABORTABLE; nothing pending', async (t) => {
+    const producer = await beginTxn(c, t);
+    if (!producer) return;
+    const group = uniqueTopic('outside');
+    assert.deepEqual(await txnCommit(c, { ...producer, groupId: group, parts: [[topic, 0, 1]] }, 3), [ERR.INVALID_TXN_STATE]);
+    assert.deepEqual(await txnCommit(c, { ...producer, groupId: group, parts: [[topic, 0, 1]] }, 4), [ERR.TRANSACTION_ABORTABLE]);
+    assert.deepEqual(await fetchOne(c, group, topic, 0, true), [-1, E.NONE]);
+  });
+
+  test('coordinator checks inside a real transaction: unknown group with a generation, metadata size', async (t) => {
+    const producer = await beginTxn(c, t);
+    if (!producer) return;
+    const group = uniqueTopic('checks');
+    await addOffsets(c, producer, group);
+    assert.deepEqual(await txnCommit(c, { ...producer, groupId: group, generationId: 3, memberId: 'm', parts: [[topic, 0, 1]] }, 3), [ERR.ILLEGAL_GENERATION]);
+    assert.deepEqual(
+      await txnCommit(c, { ...producer, groupId: group, parts: [[topic, 0, 1, 'x'.repeat(4097)], [topic, 1, 2, 'x'.repeat(4096)]] }, 3),
+      [ERR.OFFSET_METADATA_TOO_LARGE, E.NONE],
+    );
+    assert.deepEqual(await fetchOne(c, group, topic, 1, true), [-1, ERR.UNSTABLE_OFFSET_COMMIT]);
+    await endTxn(c, producer, false);
   });
 
   test('end to end: InitProducerId → AddOffsetsToTxn → TxnOffsetCommit → EndTxn commit shows the offset, abort does not', async (t) => {
-    for (const key of [K.InitProducerId, K.AddOffsetsToTxn, K.EndTxn]) {
-      if (!(await advertised(c, key))) {
-        t.skip(`API ${key} not advertised`);
-        return;
-      }
-    }
+    const producer = await beginTxn(c, t);
+    if (!producer) return;
     const group = uniqueTopic('e2e');
-    const transactionalId = uniqueTopic('txn');
     await plainCommit(c, group, topic, 0, 1);
-    const init: Any = await retrying(
-      () => c.request(K.InitProducerId, 4, { transactionalId, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 }),
-      (r: Any) => [r.errorCode],
-    );
-    assert.equal(init.errorCode, E.NONE);
-    const producer = { transactionalId, producerId: init.producerId as bigint, producerEpoch: init.producerEpoch as number };
 
     const runTxn = async (offset: number, committed: boolean): Promise<void> => {
-      const added: Any = await retrying(() => c.request(K.AddOffsetsToTxn, 3, { ...producer, groupId: group }), (r: Any) => [r.errorCode]);
-      assert.equal(added.errorCode, E.NONE);
+      await addOffsets(c, producer, group);
       assert.deepEqual(await txnCommit(c, { ...producer, groupId: group, parts: [[topic, 0, offset]] }, 3), [E.NONE]);
       assert.deepEqual(await fetchOne(c, group, topic, 0, true), [-1, ERR.UNSTABLE_OFFSET_COMMIT]);
-      const ended: Any = await retrying(() => c.request(K.EndTxn, 3, { ...producer, committed }), (r: Any) => [r.errorCode]);
-      assert.equal(ended.errorCode, E.NONE);
+      await endTxn(c, producer, committed);
     };
 
-    const settled = async (): Promise<[number, number]> => {
-      const deadline = Date.now() + 15_000;
-      for (;;) {
-        const got = await fetchOne(c, group, topic, 0, true);
-        if (got[1] !== ERR.UNSTABLE_OFFSET_COMMIT || Date.now() > deadline) return got;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
+    const settled = () => stable(c, group, topic, 0);
 
     await runTxn(42, true);
     assert.deepEqual(await settled(), [42, E.NONE]);
@@ -231,12 +265,21 @@ describe('transactional offsets across restarts (Tributary)', () => {
     b.broker.groups.completeTransaction(partition, producerId, committed);
   }
 
+  /**
+   * A TxnOffsetCommit straight to the group service (as the handler does after verifying the
+   * transaction): the producer ids here have no transaction, the markers are written by hand.
+   */
+  async function direct(b: BrokerHandle, t: TxnCommit): Promise<number[]> {
+    const groups = b.broker.groups;
+    return codesOf(await groups.apply(groups.coordinator.txnOffsetCommit({ clientId: 'test', clientHost: '/127.0.0.1', apiVersion: 4 }, txnCommitBody(t))));
+  }
+
   test('pending offsets are replayed as pending; markers (live, then replayed) commit or abort them; plain commits written later win', async () => {
-    await withBroker(async (_b, c) => {
+    await withBroker(async (b, c) => {
       await createTopic(c, 'rt', 3);
       await plainCommit(c, 'g1', 'rt', 0, 1);
-      assert.deepEqual(await txnCommit(c, { groupId: 'g1', producerId: 501n, parts: [['rt', 0, 10], ['rt', 1, 11]] }), [E.NONE, E.NONE]);
-      assert.deepEqual(await txnCommit(c, { groupId: 'g1', producerId: 502n, parts: [['rt', 2, 12]] }), [E.NONE]);
+      assert.deepEqual(await direct(b, { groupId: 'g1', producerId: 501n, parts: [['rt', 0, 10], ['rt', 1, 11]] }), [E.NONE, E.NONE]);
+      assert.deepEqual(await direct(b, { groupId: 'g1', producerId: 502n, parts: [['rt', 2, 12]] }), [E.NONE]);
       await plainCommit(c, 'g1', 'rt', 1, 7); // after producer 501's offset for rt-1
     });
     await withBroker(async (b, c) => {
@@ -249,7 +292,7 @@ describe('transactional offsets across restarts (Tributary)', () => {
       assert.deepEqual(await fetchOne(c, 'g1', 'rt', 1, true), [7, E.NONE], 'the later plain commit wins');
       assert.deepEqual(await fetchOne(c, 'g1', 'rt', 2, true), [-1, E.NONE]);
       // A transaction left open at the end of the log.
-      assert.deepEqual(await txnCommit(c, { groupId: 'g1', producerId: 503n, parts: [['rt', 2, 30]] }), [E.NONE]);
+      assert.deepEqual(await direct(b, { groupId: 'g1', producerId: 503n, parts: [['rt', 2, 30]] }), [E.NONE]);
     });
     await withBroker(async (b, c) => {
       assert.deepEqual(await fetchOne(c, 'g1', 'rt', 0, true), [10, E.NONE]);
@@ -257,6 +300,27 @@ describe('transactional offsets across restarts (Tributary)', () => {
       assert.deepEqual(await fetchOne(c, 'g1', 'rt', 2, true), [-1, ERR.UNSTABLE_OFFSET_COMMIT]);
       await marker(b, 'g1', 503, true);
       assert.deepEqual(await fetchOne(c, 'g1', 'rt', 2, true), [30, E.NONE]);
+    });
+  });
+
+  test('through the transaction APIs: the offsets of an open transaction stay pending across a restart, then EndTxn commits them', async (t) => {
+    let producer: Producer | null = null;
+    await withBroker(async (_b, c) => {
+      producer = await beginTxn(c, t);
+      if (!producer) return;
+      await createTopic(c, 'rt2', 1);
+      await addOffsets(c, producer, 'g2');
+      assert.deepEqual(await txnCommit(c, { ...producer, groupId: 'g2', parts: [['rt2', 0, 77]] }, 3), [E.NONE]);
+    });
+    if (!producer) return;
+    const open: Producer = producer;
+    await withBroker(async (_b, c) => {
+      assert.deepEqual(await fetchOne(c, 'g2', 'rt2', 0, true), [-1, ERR.UNSTABLE_OFFSET_COMMIT]);
+      await endTxn(c, open, true);
+      assert.deepEqual(await stable(c, 'g2', 'rt2', 0), [77, E.NONE]);
+    });
+    await withBroker(async (_b, c) => {
+      assert.deepEqual(await fetchOne(c, 'g2', 'rt2', 0, true), [77, E.NONE]);
     });
   });
 });
