@@ -265,14 +265,15 @@ describe('EndTxn', () => {
     assert.equal(h.c.state('t'), 'CompleteAbort');
   });
 
-  test('retries: the same outcome again → NONE (Complete*) or CONCURRENT_TRANSACTIONS (Prepare*); the other → INVALID_TXN_STATE', () => {
+  test('retries: while the markers are written → CONCURRENT_TRANSACTIONS; then the same outcome → NONE, the other → INVALID_TXN_STATE', () => {
     for (const commit of [true, false]) {
       const h = new Harness();
       const p = h.init('t');
       h.ok(h.c.addPartitions('t', p.producerId, 0, [tp('a', 0)]));
       h.ok(h.c.endTxn('t', p.producerId, 0, commit));
+      // Kafka prepares the Complete transition as soon as Prepare* is durable: it is pending.
       assert.equal(h.ok(h.c.endTxn('t', p.producerId, 0, commit)).errorCode, E.CONCURRENT_TRANSACTIONS);
-      assert.equal(h.ok(h.c.endTxn('t', p.producerId, 0, !commit)).errorCode, E.INVALID_TXN_STATE);
+      assert.equal(h.ok(h.c.endTxn('t', p.producerId, 0, !commit)).errorCode, E.CONCURRENT_TRANSACTIONS);
       h.completeMarkers();
       assert.deepEqual(h.ok(h.c.endTxn('t', p.producerId, 0, commit)), { errorCode: E.NONE, producerId: p.producerId, producerEpoch: 0 });
       assert.deepEqual(h.ok(h.c.endTxn('t', p.producerId, 0, !commit)), { errorCode: E.INVALID_TXN_STATE, producerId: -1, producerEpoch: -1 });

@@ -65,6 +65,8 @@ interface TxnMetadata {
   lastProducerEpoch: number;
   pending: TxnState | null;
   hasFailedEpochFence: boolean;
+  /** The prepared CompleteCommit/CompleteAbort transition while its markers are written. */
+  completing: Transit | null;
 }
 
 /** A prepared transition: the record value and the transient epoch that goes with it. */
@@ -159,6 +161,7 @@ export class TransactionCoordinator {
         lastProducerEpoch: NO_PRODUCER_EPOCH,
         pending: null,
         hasFailedEpochFence: false,
+        completing: null,
       };
       this.#txns.set(transactionalId, meta);
     }
@@ -294,6 +297,7 @@ export class TransactionCoordinator {
             return endError(appendErrorToResponseError(err));
           }
           this.#completeTransit(m, transit);
+          this.#prepareComplete(m);
           this.#onMarkers(markerWork(m));
           return { errorCode: ErrorCode.NONE, producerId: m.producerId, producerEpoch: m.producerEpoch };
         });
@@ -336,18 +340,27 @@ export class TransactionCoordinator {
     const m = this.#txns.get(transactionalId);
     if (!m || m.producerId !== producerId || m.producerEpoch !== producerEpoch) return immediate(true);
     if (m.state !== 'PrepareCommit' && m.state !== 'PrepareAbort') return immediate(true);
-    if (m.pending !== null) return immediate(false);
-    const target: TxnState = m.state === 'PrepareCommit' ? 'CompleteCommit' : 'CompleteAbort';
-    m.hasFailedEpochFence = false;
-    const transit = this.#prepare(m, target, { partitions: new Map(), lastEpoch: m.producerEpoch, now: this.#clock.now() });
+    if (m.pending === null) this.#prepareComplete(m);
+    const transit = m.completing;
+    if (!transit || m.pending !== transit.value.state) return immediate(false);
     return once([{ transactionalId, value: transit.value }], (err) => {
-      if (err !== null) {
-        this.#abandon(m);
-        return false;
-      }
+      // A failed append keeps the transition pending: the service tries again.
+      if (err !== null || m.completing !== transit) return false;
+      m.completing = null;
       this.#completeTransit(m, transit);
       return true;
     });
+  }
+
+  /**
+   * Kafka's prepareComplete, done as soon as PrepareCommit/PrepareAbort is durable (or loaded):
+   * while the markers are written the transactional id has a pending transition, so requests
+   * get CONCURRENT_TRANSACTIONS.
+   */
+  #prepareComplete(m: TxnMetadata): void {
+    const target: TxnState = m.state === 'PrepareCommit' ? 'CompleteCommit' : 'CompleteAbort';
+    m.hasFailedEpochFence = false;
+    m.completing = this.#prepare(m, target, { partitions: new Map(), lastEpoch: m.producerEpoch, now: this.#clock.now() });
   }
 
   /** The markers still to write (transactions in PrepareCommit/PrepareAbort), e.g. after loading. */
@@ -364,7 +377,12 @@ export class TransactionCoordinator {
    * and starts the periodic timers (timed-out transactions, expired transactional ids).
    */
   onLoaded(): void {
-    for (const work of this.pendingMarkers()) this.#onMarkers(work);
+    for (const m of this.#txns.values()) {
+      if ((m.state === 'PrepareCommit' || m.state === 'PrepareAbort') && m.pending === null) {
+        this.#prepareComplete(m);
+        this.#onMarkers(markerWork(m));
+      }
+    }
     if (this.#timersStarted) return;
     this.#timersStarted = true;
     this.#every(this.config.abortTimedOutIntervalMs, () => this.abortTimedOutTransactions());
@@ -538,12 +556,14 @@ export class TransactionCoordinator {
         lastProducerEpoch: NO_PRODUCER_EPOCH,
         pending: null,
         hasFailedEpochFence: false,
+        completing: null,
       };
       this.#txns.set(record.transactionalId, m);
     }
     applyValue(m, record.value);
     m.lastProducerEpoch = NO_PRODUCER_EPOCH;
     m.pending = null;
+    m.completing = null;
   }
 
   // ---- transitions -------------------------------------------------------------------------
