@@ -19,7 +19,7 @@ import { partitionFor } from '../../src/coordinator/group/partition-for.ts';
 import { RawClient } from '../testkit/raw-client.ts';
 import { createTopic, E, startTarget, uniqueTopic, type Any, type Target } from './helpers.ts';
 
-const K = { OffsetCommit: 8, OffsetFetch: 9, FindCoordinator: 10, InitProducerId: 22, AddOffsetsToTxn: 25, EndTxn: 26, TxnOffsetCommit: 28, ApiVersions: 18 } as const;
+const K = { OffsetCommit: 8, OffsetFetch: 9, FindCoordinator: 10, InitProducerId: 22, AddOffsetsToTxn: 25, EndTxn: 26, TxnOffsetCommit: 28, ApiVersions: 18, ConsumerGroupHeartbeat: 68 } as const;
 const ERR = {
   ILLEGAL_GENERATION: 22,
   INVALID_GROUP_ID: 24,
@@ -212,6 +212,43 @@ describe('TxnOffsetCommit over the wire', () => {
     );
     assert.deepEqual(await fetchOne(c, group, topic, 1, true), [-1, ERR.UNSTABLE_OFFSET_COMMIT]);
     await endTxn(c, producer, false);
+  });
+
+  test('a KIP-848 consumer group: member and epoch checked (a wrong epoch is ILLEGAL_GENERATION)', async (t) => {
+    if (!(await advertised(c, K.ConsumerGroupHeartbeat))) {
+      t.skip('ConsumerGroupHeartbeat not advertised');
+      return;
+    }
+    const producer = await beginTxn(c, t);
+    if (!producer) return;
+    const group = uniqueTopic('kip848');
+    const joined: Any = await retrying(
+      () =>
+        c.request(K.ConsumerGroupHeartbeat, 0, {
+          groupId: group,
+          memberId: '',
+          memberEpoch: 0,
+          instanceId: null,
+          rackId: null,
+          rebalanceTimeoutMs: 30_000,
+          subscribedTopicNames: [topic],
+          serverAssignor: null,
+          topicPartitions: [],
+        }),
+      (r: Any) => [r.errorCode],
+    );
+    assert.equal(joined.errorCode, E.NONE);
+    const memberId: string = joined.memberId;
+    const epoch: number = joined.memberEpoch;
+    await addOffsets(c, producer, group);
+    assert.deepEqual(await txnCommit(c, { ...producer, groupId: group, memberId: 'not-a-member', generationId: epoch, parts: [[topic, 0, 1]] }, 3), [E.UNKNOWN_MEMBER_ID]);
+    assert.deepEqual(await txnCommit(c, { ...producer, groupId: group, memberId, generationId: epoch + 1, parts: [[topic, 0, 1]] }, 3), [ERR.ILLEGAL_GENERATION]);
+    assert.deepEqual(await txnCommit(c, { ...producer, groupId: group, memberId, generationId: epoch, parts: [[topic, 0, 8]] }, 3), [E.NONE]);
+    assert.deepEqual(await fetchOne(c, group, topic, 0, true), [-1, ERR.UNSTABLE_OFFSET_COMMIT]);
+    await endTxn(c, producer, true);
+    assert.deepEqual(await stable(c, group, topic, 0), [8, E.NONE]);
+    // Leave the group (epoch -1).
+    await c.request(K.ConsumerGroupHeartbeat, 0, { groupId: group, memberId, memberEpoch: -1, instanceId: null, rackId: null, rebalanceTimeoutMs: -1, subscribedTopicNames: null, serverAssignor: null, topicPartitions: null });
   });
 
   test('end to end: InitProducerId → AddOffsetsToTxn → TxnOffsetCommit → EndTxn commit shows the offset, abort does not', async (t) => {
