@@ -11,6 +11,10 @@
  *   (fdatasync, group-committed with everything else) or with the append's error. Appends are
  *   issued synchronously in production order and completions are chained in that order, as the
  *   coordinator requires; syncs of concurrent operations share fsyncs.
+ * - TxnOffsetCommit's records go in a transactional batch of the request's producer; they stay
+ *   pending until `completeTransaction` (called by the marker writer once the marker is
+ *   durable), and loading replays transactional batches as pending and control batches as
+ *   their transaction's end.
  */
 import { ErrorCode, KafkaError } from '../common/errors.ts';
 import type { Logger } from '../common/logger.ts';
