@@ -142,15 +142,19 @@ export class OffsetStore {
    * offset was written after them) or are dropped. Returns the groups that received offsets.
    */
   completeTransaction(producerId: number, committed: boolean, inScope: (groupId: string) => boolean = () => true): string[] {
+    // The transaction ends for every group in scope, also those whose pending offsets were all
+    // dropped by tombstones meanwhile (else they would look open forever and never expire).
+    for (const [groupId, open] of [...this.openTransactionsByGroup]) {
+      if (!open.has(producerId) || !inScope(groupId)) continue;
+      open.delete(producerId);
+      if (open.size === 0) this.openTransactionsByGroup.delete(groupId);
+    }
     const pending = this.pendingByProducer.get(producerId);
     if (!pending) return [];
     const received: string[] = [];
     for (const [groupId, topics] of [...pending]) {
       if (!inScope(groupId)) continue;
       pending.delete(groupId);
-      const open = this.openTransactionsByGroup.get(groupId);
-      open?.delete(producerId);
-      if (open?.size === 0) this.openTransactionsByGroup.delete(groupId);
       if (!committed) continue;
       for (const [topic, partitions] of topics) {
         for (const [partition, value] of partitions) {

@@ -290,6 +290,18 @@ test('OffsetDelete writes a tombstone for a pending-only partition, which drops 
   assert.deepEqual(h.fetch('t', 0), [-1n, E.NONE]);
 });
 
+test('a marker ends the transaction for a group whose pending offsets were all deleted: the group can expire again', () => {
+  const h = new TxnHarness({ offsetsRetentionMs: 60_000, offsetsRetentionCheckIntervalMs: 10_000 });
+  h.run(h.coordinator.onLoaded());
+  h.txnCommit({ parts: [['t', 0, 10n]] });
+  h.run(h.coordinator.offsetDelete(h.ctx(0), { groupId: 'g', topics: [{ name: 't', partitions: [{ partitionIndex: 0 }] }] }));
+  h.clock.advance(120_000);
+  assert.equal(h.coordinator.groupState('g'), 'Empty', 'the transaction is still open');
+  h.marker(1000, false);
+  h.clock.advance(20_000);
+  assert.equal(h.coordinator.groupState('g'), null);
+});
+
 test('expiry keeps an offset with a pending transactional offset, and a group with open transactions', () => {
   const h = new TxnHarness({ offsetsRetentionMs: 60_000, offsetsRetentionCheckIntervalMs: 10_000 });
   h.run(h.coordinator.onLoaded());
