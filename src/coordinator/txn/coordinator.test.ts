@@ -366,7 +366,7 @@ describe('timeouts and expiry', () => {
     h.c.stop();
   });
 
-  test('idle ids expire after transactional.id.expiration.ms (tombstone); Ongoing ones and recently used ones stay', () => {
+  test('idle ids expire after transactional.id.expiration.ms (tombstone); unfinished and recently used ones stay', () => {
     const day = 24 * 3600_000;
     const h = new Harness({ config: { idExpirationMs: 7 * day, removeExpiredIntervalMs: 3600_000, abortTimedOutIntervalMs: 3600_000 } });
     h.c.onLoaded();
@@ -379,7 +379,7 @@ describe('timeouts and expiry', () => {
     h.ok(h.c.addPartitions('ongoing', o.producerId, 0, [tp('a', 1)]));
     h.clock.advance(6 * day);
     h.init('recent');
-    h.flushTimers(); // nothing times out: the ongoing transaction is aborted by its timeout though
+    h.flushTimers(); // the ongoing transaction times out (PrepareAbort: markers never written here)
     h.markers.length = 0;
     h.clock.advance(day + 3600_000);
     const tombstones = h.timerResults.flatMap((r) => r.records.filter((x) => x.value === null).map((x) => x.transactionalId));

@@ -113,6 +113,8 @@ export class TransactionCoordinator {
   #onTimerResult: (result: Result<unknown>) => void;
   #onMarkers: (work: MarkerWork) => void;
   #txns = new Map<string, TxnMetadata>();
+  /** Ongoing transactions by producer id (partitionInTransaction is on the produce path). */
+  #ongoing = new Map<number, TxnMetadata>();
   #timersStarted = false;
   #cancelTimers: (() => void)[] = [];
 
@@ -498,11 +500,8 @@ export class TransactionCoordinator {
    * on a partition, in the spirit of KIP-890 part 1).
    */
   partitionInTransaction(producerId: number, producerEpoch: number, topic: string, partition: number): boolean {
-    for (const m of this.#txns.values()) {
-      if (m.producerId !== producerId) continue;
-      if (m.producerEpoch === producerEpoch && m.state === 'Ongoing' && m.partitions.get(topic)?.has(partition)) return true;
-    }
-    return false;
+    const m = this.#ongoing.get(producerId);
+    return m !== undefined && m.producerEpoch === producerEpoch && m.state === 'Ongoing' && m.partitions.get(topic)?.has(partition) === true;
   }
 
   state(transactionalId: string): TxnState | undefined {
@@ -536,6 +535,8 @@ export class TransactionCoordinator {
   /** Loading `__transaction_state`: applies one record (the last one of an id wins). */
   replay(record: TxnRecord): void {
     if (record.value === null) {
+      const gone = this.#txns.get(record.transactionalId);
+      if (gone && this.#ongoing.get(gone.producerId) === gone) this.#ongoing.delete(gone.producerId);
       this.#txns.delete(record.transactionalId);
       return;
     }
@@ -560,7 +561,7 @@ export class TransactionCoordinator {
       };
       this.#txns.set(record.transactionalId, m);
     }
-    applyValue(m, record.value);
+    this.#apply(m, record.value);
     m.lastProducerEpoch = NO_PRODUCER_EPOCH;
     m.pending = null;
     m.completing = null;
@@ -608,9 +609,16 @@ export class TransactionCoordinator {
 
   #completeTransit(m: TxnMetadata, transit: Transit): void {
     if (m.pending !== transit.value.state) throw new Error(`${m.transactionalId}: completing ${transit.value.state} while ${m.pending} is pending`);
-    applyValue(m, transit.value);
+    this.#apply(m, transit.value);
     m.lastProducerEpoch = transit.lastProducerEpoch;
     m.pending = null;
+  }
+
+  /** Applies a stored value (replay and live completion alike) and keeps the Ongoing index. */
+  #apply(m: TxnMetadata, v: TxnLogValue): void {
+    if (this.#ongoing.get(m.producerId) === m) this.#ongoing.delete(m.producerId);
+    applyValue(m, v);
+    if (m.state === 'Ongoing') this.#ongoing.set(m.producerId, m);
   }
 
   #abandon(m: TxnMetadata): void {
