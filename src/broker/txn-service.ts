@@ -71,7 +71,6 @@ export class TxnService {
   #idsOpening: Promise<ProducerIds>;
   #ids: ProducerIds | null = null;
   #closed = false;
-  #loaded = false;
 
   constructor(opts: TxnServiceOptions) {
     this.#topics = opts.topics;
@@ -115,10 +114,6 @@ export class TxnService {
     if (this.#topics.get(TXN_TOPIC)) await this.ready();
   }
 
-  /** True once `__transaction_state` is created or loaded. */
-  get loaded(): boolean {
-    return this.#loaded;
-  }
 
   async #prepare(): Promise<void> {
     if (!this.#topics.get(TXN_TOPIC)) {
@@ -138,7 +133,6 @@ export class TxnService {
         ms: this.#clock.now() - started,
       });
     }
-    this.#loaded = true;
     this.coordinator.onLoaded();
   }
 
