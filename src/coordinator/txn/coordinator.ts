@@ -362,7 +362,8 @@ export class TransactionCoordinator {
   #prepareComplete(m: TxnMetadata): void {
     const target: TxnState = m.state === 'PrepareCommit' ? 'CompleteCommit' : 'CompleteAbort';
     m.hasFailedEpochFence = false;
-    m.completing = this.#prepare(m, target, { partitions: new Map(), lastEpoch: m.producerEpoch, now: this.#clock.now() });
+    // Kafka (transaction version < 2) leaves lastProducerEpoch alone on completion.
+    m.completing = this.#prepare(m, target, { partitions: new Map(), now: this.#clock.now() });
   }
 
   /** The markers still to write (transactions in PrepareCommit/PrepareAbort), e.g. after loading. */
