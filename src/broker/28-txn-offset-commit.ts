@@ -15,12 +15,13 @@
  *
  * Verification (Kafka's transaction.partition.verification.enable, on by default): when the
  * broker has a transaction coordinator, the transaction of this producer id and epoch must be
- * ongoing and contain the group's `__consumer_offsets` partition (AddOffsetsToTxn), else
- * INVALID_TXN_STATE (v4: TRANSACTION_ABORTABLE, KIP-890), as Kafka 4.3 answers for a
- * transaction without AddOffsetsToTxn — so no offsets stay pending that no marker would ever
- * complete. Kafka answers an unknown producer id INVALID_PRODUCER_ID_MAPPING and another epoch
- * INVALID_PRODUCER_EPOCH; the coordinator's yes/no check cannot tell, so they get the same
- * error here. The log then checks the producer epoch of the batch on append.
+ * ongoing and contain the group's `__consumer_offsets` partition (AddOffsetsToTxn) — so no
+ * offsets stay pending that no marker would ever complete. Errors as Kafka 4.3 (probed):
+ * unknown transactional id / other producer id INVALID_PRODUCER_ID_MAPPING, other epoch
+ * INVALID_PRODUCER_EPOCH, no AddOffsetsToTxn INVALID_TXN_STATE (v4: TRANSACTION_ABORTABLE).
+ * The log then checks the producer epoch of the batch on append. The check and the append are
+ * not atomic: a client that sends EndTxn before TxnOffsetCommit is answered could have its
+ * offsets written after the marker (Kafka's verification guard in the log prevents that).
  */
 import { ErrorCode } from '../common/errors.ts';
 import { TxnOffsetCommitRequest } from '../protocol/messages/txn-offset-commit-request.generated.ts';
@@ -35,12 +36,26 @@ import { partitionFor } from '../coordinator/group/partition-for.ts';
 /** What this handler needs of the transaction coordinator's service (when the broker has one). */
 interface TxnVerifier {
   partitionInTransaction(producerId: number, producerEpoch: number, topic: string, partition: number): boolean;
+  coordinator?: { describe?(transactionalId: string): { errorCode: number; producerId: number; producerEpoch: number } };
 }
 
+/**
+ * Kafka's verification of a transactional write (the transaction must be ongoing with the
+ * group's `__consumer_offsets` partition), with the errors Kafka 4.3 answers: an unknown
+ * transactional id or another producer id INVALID_PRODUCER_ID_MAPPING, another epoch (a
+ * zombie) INVALID_PRODUCER_EPOCH, the partition not in the transaction INVALID_TXN_STATE
+ * (v4: TRANSACTION_ABORTABLE). NONE when the broker has no transaction coordinator.
+ */
 function verifyTransaction(broker: unknown, req: TxnOffsetCommitRequest, offsetsPartition: number, apiVersion: number): ErrorCode {
   const txn = (broker as { transactions?: Partial<TxnVerifier> }).transactions;
   if (typeof txn?.partitionInTransaction !== 'function') return ErrorCode.NONE;
-  if (txn.partitionInTransaction(Number(req.producerId), req.producerEpoch, OFFSETS_TOPIC, offsetsPartition)) return ErrorCode.NONE;
+  const producerId = Number(req.producerId);
+  if (txn.partitionInTransaction(producerId, req.producerEpoch, OFFSETS_TOPIC, offsetsPartition)) return ErrorCode.NONE;
+  const described = typeof txn.coordinator?.describe === 'function' ? txn.coordinator.describe(req.transactionalId) : null;
+  if (described) {
+    if (described.errorCode !== ErrorCode.NONE || described.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    if (described.producerEpoch !== req.producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+  }
   return apiVersion >= 4 ? ErrorCode.TRANSACTION_ABORTABLE : ErrorCode.INVALID_TXN_STATE;
 }
 

@@ -25,7 +25,9 @@ const ERR = {
   INVALID_GROUP_ID: 24,
   OFFSET_METADATA_TOO_LARGE: 12,
   UNSTABLE_OFFSET_COMMIT: 88,
+  INVALID_PRODUCER_EPOCH: 47,
   INVALID_TXN_STATE: 48,
+  INVALID_PRODUCER_ID_MAPPING: 49,
   TRANSACTION_ABORTABLE: 120,
 } as const;
 /** Errors a client retries: coordinator loading / not available / not coordinator, concurrent transactions. */
@@ -191,13 +193,28 @@ describe('TxnOffsetCommit over the wire', () => {
     await endTxn(c, producer, false);
   });
 
-  test('outside the transaction (no AddOffsetsToTxn for the group): INVALID_TXN_STATE, v4 TRANSACTION_ABORTABLE; nothing pending', async (t) => {
+  test('transaction verification: no AddOffsetsToTxn INVALID_TXN_STATE (v4 TRANSACTION_ABORTABLE), another producer id INVALID_PRODUCER_ID_MAPPING, a zombie INVALID_PRODUCER_EPOCH', async (t) => {
     const producer = await beginTxn(c, t);
     if (!producer) return;
     const group = uniqueTopic('outside');
     assert.deepEqual(await txnCommit(c, { ...producer, groupId: group, parts: [[topic, 0, 1]] }, 3), [ERR.INVALID_TXN_STATE]);
     assert.deepEqual(await txnCommit(c, { ...producer, groupId: group, parts: [[topic, 0, 1]] }, 4), [ERR.TRANSACTION_ABORTABLE]);
     assert.deepEqual(await fetchOne(c, group, topic, 0, true), [-1, E.NONE]);
+    // Another producer id for the transactional id.
+    assert.deepEqual(await txnCommit(c, { ...producer, producerId: producer.producerId + 1000n, groupId: group, parts: [[topic, 0, 1]] }, 3), [ERR.INVALID_PRODUCER_ID_MAPPING]);
+    // A zombie: the transactional id was initialized again (epoch bumped); the old epoch is fenced.
+    const again: Any = await retrying(
+      () => c.request(K.InitProducerId, 4, { transactionalId: producer.transactionalId, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 }),
+      (r: Any) => [r.errorCode],
+    );
+    assert.equal(again.errorCode, E.NONE);
+    const current: Producer = { transactionalId: producer.transactionalId, producerId: again.producerId, producerEpoch: again.producerEpoch };
+    await addOffsets(c, current, group);
+    for (const v of [3, 4]) {
+      assert.deepEqual(await txnCommit(c, { ...producer, producerId: current.producerId, groupId: group, parts: [[topic, 0, 1]] }, v), [ERR.INVALID_PRODUCER_EPOCH]);
+    }
+    assert.deepEqual(await fetchOne(c, group, topic, 0, true), [-1, E.NONE]);
+    await endTxn(c, current, false);
   });
 
   test('coordinator checks inside a real transaction: unknown group with a generation, metadata size', async (t) => {
