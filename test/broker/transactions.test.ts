@@ -3,12 +3,8 @@
  * 1), InitProducerId with and without a transactional id (KIP-360 retries, fencing),
  * AddPartitionsToTxn v0-3, AddOffsetsToTxn, EndTxn, DescribeTransactions, ListTransactions and
  * their error codes. Meant to pass against Apache Kafka 4.3.1 too (BOOTSTRAP_SERVERS=...).
- *
- * Tests that need the transaction markers written (a transaction reaching CompleteCommit /
- * CompleteAbort) are skipped while src/broker/txn-markers.ts is still a stub.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { AddOffsetsToTxnRequest } from '../../src/protocol/messages/add-offsets-to-txn-request.generated.ts';
 import { AddPartitionsToTxnRequest } from '../../src/protocol/messages/add-partitions-to-txn-request.generated.ts';
@@ -32,15 +28,6 @@ const E = {
   PRODUCER_FENCED: 90,
   TRANSACTIONAL_ID_NOT_FOUND: 105,
 } as const;
-
-const markersStub = (() => {
-  try {
-    return readFileSync(new URL('../../src/broker/txn-markers.ts', import.meta.url), 'utf8').includes('TEMPORARY STUB');
-  } catch {
-    return true;
-  }
-})();
-const needsMarkers = markersStub ? { skip: 'src/broker/txn-markers.ts is still a stub' } : {};
 
 let idCounter = 0;
 const txnId = (prefix: string) => `${prefix}-${process.pid}-${Date.now().toString(36)}-${idCounter++}`;
@@ -259,7 +246,7 @@ describe('transactions', () => {
     await eventually(async () => (await endTxn(c, id, p, false)).errorCode === E.INVALID_TXN_STATE, 'INVALID_TXN_STATE');
   });
 
-  test('EndTxn retried after completion → NONE; the producer starts a new transaction', needsMarkers, async () => {
+  test('EndTxn retried after completion → NONE; the producer starts a new transaction', async () => {
     const topic = uniqueTopic('txn-retry');
     await createTopic(c, topic, 1);
     const id = txnId('retry');
@@ -292,7 +279,7 @@ describe('transactions', () => {
     assert.equal((await endTxn(c, id, p, true)).errorCode, E.PRODUCER_FENCED);
   });
 
-  test('after the fence, the retried InitProducerId gets the next epoch', needsMarkers, async () => {
+  test('after the fence, the retried InitProducerId gets the next epoch', async () => {
     const topic = uniqueTopic('txn-fence2');
     await createTopic(c, topic, 1);
     const id = txnId('fence2');
