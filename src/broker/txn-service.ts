@@ -239,6 +239,11 @@ export class TxnService {
     return this.coordinator.partitionInTransaction(producerId, producerEpoch, topic, partition);
   }
 
+  /** See TransactionCoordinator.verifyPartition (Kafka's verification error codes, by transactional id). */
+  verifyPartition(transactionalId: string | null, producerId: number, producerEpoch: number, topic: string, partition: number): ErrorCode {
+    return this.coordinator.verifyPartition(transactionalId, producerId, producerEpoch, topic, partition);
+  }
+
   /** Stops the timers and marker retries: the broker is closing. */
   close(): void {
     this.#closed = true;

@@ -453,4 +453,21 @@ describe('reads', () => {
     h.ok(h.c.endTxn('t', p.producerId, 0, true));
     assert.equal(h.c.partitionInTransaction(p.producerId, 0, 'a', 0), false, 'PrepareCommit');
   });
+
+  test("verifyPartition: Kafka's verification codes", () => {
+    const h = new Harness();
+    const p = h.init('t');
+    assert.equal(h.c.verifyPartition(null, p.producerId, 0, 'a', 0), E.INVALID_REQUEST);
+    assert.equal(h.c.verifyPartition('nope', p.producerId, 0, 'a', 0), E.INVALID_PRODUCER_ID_MAPPING);
+    assert.equal(h.c.verifyPartition('t', p.producerId + 1, 0, 'a', 0), E.INVALID_PRODUCER_ID_MAPPING);
+    assert.equal(h.c.verifyPartition('t', p.producerId, 0, 'a', 0), E.TRANSACTION_ABORTABLE, 'not in the transaction');
+    h.ok(h.c.addPartitions('t', p.producerId, 0, [tp('a', 0)]));
+    assert.equal(h.c.verifyPartition('t', p.producerId, 0, 'a', 0), E.NONE);
+    assert.equal(h.c.verifyPartition('t', p.producerId, 0, 'a', 1), E.TRANSACTION_ABORTABLE);
+    assert.equal(h.ok(h.c.initProducerId('t', 60_000)).errorCode, E.CONCURRENT_TRANSACTIONS); // fence
+    assert.equal(h.c.verifyPartition('t', p.producerId, 0, 'a', 0), E.PRODUCER_FENCED, 'the zombie');
+    assert.equal(h.c.verifyPartition('t', p.producerId, 1, 'a', 0), E.CONCURRENT_TRANSACTIONS, 'aborting');
+    h.completeMarkers();
+    assert.equal(h.c.verifyPartition('t', p.producerId, 1, 'a', 0), E.TRANSACTION_ABORTABLE);
+  });
 });

@@ -505,6 +505,24 @@ export class TransactionCoordinator {
     return m !== undefined && m.producerEpoch === producerEpoch && m.state === 'Ongoing' && m.partitions.get(topic)?.has(partition) === true;
   }
 
+  /**
+   * Kafka's handleVerifyPartitionsInTransaction (AddPartitionsToTxn verifyOnly, KIP-890 part 1)
+   * for one partition: INVALID_REQUEST for a null or empty id, INVALID_PRODUCER_ID_MAPPING
+   * (unknown id, other producer id), PRODUCER_FENCED (other epoch), CONCURRENT_TRANSACTIONS
+   * (PrepareCommit/PrepareAbort), NONE when the partition is in the transaction, else
+   * TRANSACTION_ABORTABLE. The produce path maps them as Kafka's AddPartitionsToTxnManager
+   * does: PRODUCER_FENCED → INVALID_PRODUCER_EPOCH, TRANSACTION_ABORTABLE → INVALID_TXN_STATE
+   * for clients before Produce v12.
+   */
+  verifyPartition(transactionalId: string | null, producerId: number, producerEpoch: number, topic: string, partition: number): ErrorCode {
+    if (!transactionalId) return ErrorCode.INVALID_REQUEST;
+    const m = this.#txns.get(transactionalId);
+    if (!m || m.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    if (m.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
+    if (m.state === 'PrepareCommit' || m.state === 'PrepareAbort') return ErrorCode.CONCURRENT_TRANSACTIONS;
+    return m.partitions.get(topic)?.has(partition) ? ErrorCode.NONE : ErrorCode.TRANSACTION_ABORTABLE;
+  }
+
   state(transactionalId: string): TxnState | undefined {
     return this.#txns.get(transactionalId)?.state;
   }
