@@ -7,10 +7,17 @@
  * Topics with cleanup.policy=compact or a compression.type other than producer also go through
  * produce-topic-rules.ts (key check, recompression), the only place records are decoded.
  *
+ * Idempotent and transactional batches are checked against the partition's producer state
+ * inside PartitionLog.append (epoch, sequence, duplicates of the last five batches, answered
+ * with the original offsets). A transactional batch that would open a transaction in a
+ * partition must belong to a transaction the coordinator knows has that partition (KIP-890
+ * part 1 verification: INVALID_TXN_STATE otherwise), so a late retry can never leave a
+ * transaction open that nobody will end.
+ *
  * acks=0 gets no response; if any partition failed, the connection is closed instead, which is
  * how Kafka tells an acks=0 producer that something went wrong.
  */
-import { ErrorCode, KafkaError, type ErrorCode as Code } from '../common/errors.ts';
+import { ErrorCode, KafkaError, errorName, type ErrorCode as Code } from '../common/errors.ts';
 import { ProduceRequest } from '../protocol/messages/produce-request.generated.ts';
 import { ProduceResponse } from '../protocol/messages/produce-response.generated.ts';
 import { validateRecordSet } from '../protocol/record-batch.ts';
@@ -20,6 +27,8 @@ import type { Broker } from './broker.ts';
 import { BadRequestError } from './dispatcher.ts';
 import { LEADER_EPOCH } from './leader-epoch.ts';
 import { applyTopicRules, needsTopicRules } from './produce-topic-rules.ts';
+import { batchProducerEpoch, batchProducerId } from '../protocol/control-batch.ts';
+import type { PartitionLog } from '../storage/partition-log.ts';
 
 type PartitionResponse = ReturnType<typeof ProduceResponse.default>['responses'][number]['partitionResponses'][number];
 
@@ -107,6 +116,44 @@ function fail(res: PartitionResponse, code: Code, message: string): void {
   res.baseOffset = -1n;
 }
 
+/**
+ * KIP-890 part 1: a transactional batch that starts this producer's transaction in the
+ * partition must be covered by the coordinator's view of the transaction. Null when it is;
+ * otherwise the error, translated as Kafka's ReplicaManager does for clients before Produce
+ * v12: not in the transaction → INVALID_TXN_STATE, another epoch → INVALID_PRODUCER_EPOCH (the
+ * producer aborts and goes on, or learns it is fenced at EndTxn), a transaction being completed
+ * → NOT_ENOUGH_REPLICAS (retriable without a metadata refresh).
+ */
+function verifyTransaction(
+  broker: Broker,
+  log: PartitionLog,
+  transactionalId: string,
+  topic: string,
+  partition: number,
+  records: Buffer,
+  pos: number,
+): [Code, string] | null {
+  const producerId = batchProducerId(records, pos);
+  if (log.hasOngoingTransaction(producerId)) return null;
+  const epoch = batchProducerEpoch(records, pos);
+  const code = broker.transactions.verifyPartition(transactionalId, producerId, epoch, topic, partition);
+  switch (code) {
+    case ErrorCode.NONE:
+      return null;
+    case ErrorCode.TRANSACTION_ABORTABLE:
+      return [ErrorCode.INVALID_TXN_STATE, 'Partition was not added to the transaction'];
+    case ErrorCode.PRODUCER_FENCED:
+      return [ErrorCode.INVALID_PRODUCER_EPOCH, `Producer epoch ${epoch} is not the current epoch of transactional id ${transactionalId}`];
+    case ErrorCode.CONCURRENT_TRANSACTIONS:
+    case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+    case ErrorCode.COORDINATOR_NOT_AVAILABLE:
+    case ErrorCode.NOT_COORDINATOR:
+      return [ErrorCode.NOT_ENOUGH_REPLICAS, `Unable to verify the partition has been added to the transaction. Underlying error: ${errorName(code)}`];
+    default:
+      return [code as Code, 'The transaction could not be verified'];
+  }
+}
+
 /** Validates one partition's record set and starts its append; failures go into `pending`. */
 function appendPartition(
   broker: Broker,
@@ -139,10 +186,14 @@ function appendPartition(
         `record batch of ${batch.size} bytes exceeds max.message.bytes ${settings.maxMessageBytes}`,
       );
     }
-    if (batch.producerId >= 0 || batch.isTransactional || transactionalId !== null) {
-      // Idempotent and transactional producers need producer state (a later issue); storing
-      // their batches without sequence checks would silently break their guarantees.
-      return fail(res, ErrorCode.INVALID_RECORD, 'idempotent and transactional producers are not supported yet');
+    if (batch.isTransactional) {
+      if (transactionalId === null) {
+        // Kafka refuses the whole request: transactional records need an (authorized) transactional id.
+        return fail(res, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional records require a transactional id');
+      }
+      if (batch.producerId < 0) return fail(res, ErrorCode.INVALID_RECORD, 'a transactional batch must carry a producer id');
+      const problem = verifyTransaction(broker, log, transactionalId, topic, partition, records, batch.pos);
+      if (problem) return fail(res, problem[0], problem[1]);
     }
     if (!settings.logAppendTime && batch.maxTimestamp !== -1) {
       if (batch.maxTimestamp > now + settings.timestampAfterMaxMs) {
@@ -171,6 +222,7 @@ function appendPartition(
   try {
     pending.append = log
       .append(data, {
+        origin: 'client',
         leaderEpoch: LEADER_EPOCH,
         logAppendTime: settings.logAppendTime ? now : undefined,
         batches,

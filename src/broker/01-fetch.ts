@@ -1,7 +1,8 @@
 /**
  * Fetch (key 1). Reads whole batches from each requested partition up to the high watermark
- * (the last stable offset for READ_COMMITTED, which equals it until transactions exist),
- * within the partition and response byte limits; the first batch of the first partition with
+ * (READ_UNCOMMITTED) or the last stable offset (READ_COMMITTED: nothing of an open transaction
+ * is returned, and the aborted transactions overlapping the returned data are listed so the
+ * client can drop their records), within the partition and response byte limits; the first batch of the first partition with
  * data is returned whole even when it is larger than the limits, so a consumer can always
  * make progress. If fewer than min_bytes are available, the request is parked until data
  * arrives, max_wait passes, or the broker shuts down, and then read again.
@@ -20,6 +21,7 @@ import { defineApi } from './api.ts';
 import type { Broker } from './broker.ts';
 import { partitionKey } from './partition-waiters.ts';
 import { leaderEpochError } from './leader-epoch.ts';
+import { BATCH_HEADER_SIZE, batchLastOffset, batchSize } from '../protocol/record-batch.ts';
 
 type FetchReq = ReturnType<typeof FetchRequest.default>;
 type FetchRes = ReturnType<typeof FetchResponse.default>;
@@ -96,10 +98,12 @@ async function readAll(
         errors = true;
         continue;
       }
+      const committedOnly = req.isolationLevel === READ_COMMITTED;
+      const lastStable = log.lastStableOffset;
       data.highWatermark = BigInt(log.highWatermark);
-      data.lastStableOffset = data.highWatermark;
+      data.lastStableOffset = BigInt(lastStable);
       data.logStartOffset = BigInt(log.logStartOffset);
-      data.abortedTransactions = req.isolationLevel === READ_COMMITTED ? [] : null;
+      data.abortedTransactions = committedOnly ? [] : null;
       const epochError = leaderEpochError(p.currentLeaderEpoch);
       if (epochError !== null) {
         data.errorCode = epochError;
@@ -112,13 +116,18 @@ async function readAll(
       try {
         const read = await log.read(fetchOffset, Math.max(limit, 0), {
           minOneBatch: bytes === 0,
-          maxOffset: log.highWatermark,
+          maxOffset: committedOnly ? lastStable : log.highWatermark,
         });
         if (read.bytes > 0) {
           buffers.push(...read.records);
           data.records = read.records.length === 1 ? read.records[0]! : Buffer.concat(read.records, read.bytes);
           bytes += read.bytes;
           budget -= read.bytes;
+          if (committedOnly) {
+            data.abortedTransactions = log
+              .abortedTransactions(fetchOffset, endOffsetOf(data.records))
+              .map((a) => ({ producerId: BigInt(a.producerId), firstOffset: BigInt(a.firstOffset) }));
+          }
         }
       } catch (err) {
         if (!(err instanceof KafkaError)) throw err;
@@ -129,6 +138,13 @@ async function readAll(
     responses.push({ topic: topic?.name ?? t.topic, topicId: t.topicId, partitions });
   }
   return { responses, bytes, errors, buffers };
+}
+
+/** The offset after the last batch of a record set (header walk only). */
+function endOffsetOf(records: Buffer): number {
+  let end = -1;
+  for (let pos = 0; pos + BATCH_HEADER_SIZE <= records.length; pos += batchSize(records, pos)) end = batchLastOffset(records, pos) + 1;
+  return end;
 }
 
 function releaseAll(buffers: Buffer[]): void {

@@ -1,5 +1,5 @@
 /**
- * ListOffsets (key 2): earliest (-2), latest (-1, the last stable offset for READ_COMMITTED),
+ * ListOffsets (key 2): earliest (-2), latest (-1: the high watermark, or the last stable offset for READ_COMMITTED),
  * max timestamp (-3, v7+), earliest local (-4, v8+: the same as earliest without tiered
  * storage), latest tiered (-5, v9+: none, so -1), or the first offset whose timestamp is at
  * least the given one, found through the time index. A special timestamp the request version
@@ -81,7 +81,7 @@ export const listOffsets = defineApi({
           out.errorCode = epochError;
           continue;
         }
-        const found = await lookup(log, timestamp);
+        const found = await lookup(log, timestamp, req.isolationLevel === READ_COMMITTED);
         if (found) {
           out.offset = BigInt(found.offset);
           out.timestamp = BigInt(found.timestamp);
@@ -94,11 +94,13 @@ export const listOffsets = defineApi({
   },
 });
 
-async function lookup(log: PartitionLog, timestamp: number): Promise<{ offset: number; timestamp: number } | null> {
+const READ_COMMITTED = 1;
+
+async function lookup(log: PartitionLog, timestamp: number, committedOnly: boolean): Promise<{ offset: number; timestamp: number } | null> {
   switch (timestamp) {
     case LATEST_TIMESTAMP:
-      // The high watermark; also the last stable offset until transactions exist.
-      return { offset: log.highWatermark, timestamp: -1 };
+      // READ_COMMITTED consumers start at the last stable offset, never inside an open transaction.
+      return { offset: committedOnly ? log.lastStableOffset : log.highWatermark, timestamp: -1 };
     case EARLIEST_TIMESTAMP:
     case EARLIEST_LOCAL_TIMESTAMP:
       return { offset: log.logStartOffset, timestamp: -1 };
@@ -106,7 +108,10 @@ async function lookup(log: PartitionLog, timestamp: number): Promise<{ offset: n
       return log.maxTimestampOffset();
     case LATEST_TIERED_TIMESTAMP:
       return null;
-    default:
-      return log.offsetForTimestamp(timestamp);
+    default: {
+      const found = await log.offsetForTimestamp(timestamp);
+      // As Kafka: a READ_COMMITTED lookup never answers at or past the last stable offset.
+      return found && committedOnly && found.offset >= log.lastStableOffset ? null : found;
+    }
   }
 }

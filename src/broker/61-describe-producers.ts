@@ -5,19 +5,26 @@
  * the error's default message, an unknown partition of a known topic →
  * UNKNOWN_TOPIC_OR_PARTITION and an offline log → KAFKA_STORAGE_ERROR, both without message.
  *
- * Tributary keeps no producer state yet (Produce refuses idempotent batches), so `producers`
- * answers [] for every partition. The producer-state module (coordinator/producer-state, a
- * later issue) plugs in by replacing `producers` with its lookup of a partition's producers.
+ * The active producers are the partition log's producer state (storage/producer-state.ts):
+ * every producer id with state there, until producer.id.expiration.ms forgets it.
  */
 import { ErrorCode, KafkaError } from '../common/errors.ts';
 import { MAX_TOPIC_NAME_LENGTH, topicNameProblem } from '../metadata/topic-names.ts';
 import { DescribeProducersRequest } from '../protocol/messages/describe-producers-request.generated.ts';
 import { DescribeProducersResponse, type ProducerState } from '../protocol/messages/describe-producers-response.generated.ts';
 import { defineApi } from './api.ts';
+import type { PartitionLog } from '../storage/partition-log.ts';
 
-/** The active producers of a partition (none until producer state exists). */
-export function producers(_topic: string, _partition: number): ProducerState[] {
-  return [];
+/** The active producers of a partition, as DescribeProducers reports them. */
+export function producers(log: PartitionLog): ProducerState[] {
+  return log.activeProducers.map((e) => ({
+    producerId: BigInt(e.producerId),
+    producerEpoch: e.producerEpoch,
+    lastSequence: e.batches.length > 0 ? e.batches[e.batches.length - 1]!.lastSeq : -1,
+    lastTimestamp: BigInt(e.lastTimestamp),
+    coordinatorEpoch: e.coordinatorEpoch,
+    currentTxnStartOffset: BigInt(e.currentTxnFirstOffset),
+  }));
 }
 
 const UNKNOWN_TOPIC_MESSAGE = 'This server does not host this topic-partition.';
@@ -42,7 +49,7 @@ export const describeProducers = defineApi({
           if (topicError) return { partitionIndex, errorCode: topicError[0], errorMessage: topicError[1], activeProducers: [] };
           const log = broker.topics.partition(t.name, partitionIndex);
           if (log instanceof KafkaError) return { partitionIndex, errorCode: log.code, errorMessage: null, activeProducers: [] };
-          return { partitionIndex, errorCode: ErrorCode.NONE, errorMessage: null, activeProducers: producers(t.name, partitionIndex) };
+          return { partitionIndex, errorCode: ErrorCode.NONE, errorMessage: null, activeProducers: producers(log) };
         }),
       });
     }

@@ -58,6 +58,7 @@ export class LogManager {
   #cancelCleaner: (() => void) | null = null;
   #cleanerRun: Promise<number> | null = null;
   #closed = false;
+  readonly #producerIdExpirationMs: number;
 
   constructor(opts: {
     dataDir: string;
@@ -71,6 +72,8 @@ export class LogManager {
     cleanerEnabled?: boolean;
     /** Low-level writes for every log (tests inject failures). */
     io?: SegmentIo;
+    /** producer.id.expiration.ms: idle producers without an open transaction are forgotten (at retention checks). */
+    producerIdExpirationMs?: number;
   }) {
     this.dataDir = opts.dataDir;
     this.#clock = opts.clock;
@@ -80,6 +83,7 @@ export class LogManager {
     this.#io = opts.io;
     this.#cleanerBackoffMs = opts.cleanerBackoffMs ?? 15_000;
     this.#cleanerEnabled = opts.cleanerEnabled ?? true;
+    this.#producerIdExpirationMs = opts.producerIdExpirationMs ?? 86_400_000;
   }
 
   #key(topic: string, partition: number): string {
@@ -206,6 +210,7 @@ export class LogManager {
     for (const log of this.#logs.values()) {
       try {
         deleted += await log.applyRetention();
+        log.expireProducers(this.#clock.now(), this.#producerIdExpirationMs);
       } catch (err) {
         this.#logger.error('retention failed', { topic: log.topic, partition: log.partition, error: err as Error });
       }

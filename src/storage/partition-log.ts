@@ -33,6 +33,9 @@ import { LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.
 import { readLogStartOffset, writeLogStartOffset } from './log-start-checkpoint.ts';
 import { CleanAborted, SwapFailed, cleanLog, readCleanerState, type CleanStats, type CleanerHost, type CleanerState } from './cleaner.ts';
 import type { SwapStepHook } from './segment-swap.ts';
+import { ProducerState, type AbortedTxn, type AppendOrigin, type ProducerBatch, type ProducerEntry } from './producer-state.ts';
+import { producerBatchAt, replayProducerBatches } from './producer-batches.ts';
+import { deleteSnapshotsAfter, loadLatestSnapshot, pruneSnapshots, writeSnapshot } from './producer-snapshot.ts';
 
 export type { ReadResult } from './log-reads.ts';
 
@@ -44,6 +47,8 @@ export interface AppendResult {
   /** The stamped LogAppendTime, or -1. */
   logAppendTime: number;
   logStartOffset: number;
+  /** The batch repeated one of its producer's last five: these are the original's offsets, nothing was appended. */
+  duplicate?: boolean;
 }
 
 export interface PartitionLogOptions {
@@ -114,6 +119,13 @@ export class PartitionLog {
   #maintenance: Promise<unknown> = Promise.resolve();
   /** The cleaner's checkpoint, read on the first pass. */
   #cleanerState: CleanerState | null = null;
+  /** Idempotent and transactional producers (producer-state.ts); rebuilt from a snapshot and the log on open. */
+  #producers: ProducerState;
+  /**
+   * Set while the producer state is rebuilt after a failed write rolled the tail back: appends
+   * with a producer id are refused (retriably) until the state matches the log again.
+   */
+  #producersStale = 0;
 
   readonly #queue = new TaskQueue<Task>({
     run: (group) => this.#runTasks(group),
@@ -137,6 +149,7 @@ export class PartitionLog {
     this.#nextOffset = segments[segments.length - 1]!.nextOffset;
     this.#writtenOffset = this.#nextOffset;
     this.#logStartOffset = logStartOffset;
+    this.#producers = new ProducerState(`${opts.topic}-${opts.partition}`);
     for (const s of segments) s.assignedSize = s.size;
     // The recovered tail may exist only in the page cache (the previous process died before
     // syncing it): the first sync() or roll fdatasyncs it before it counts as durable.
@@ -185,6 +198,12 @@ export class PartitionLog {
       throw err;
     }
     const log = new PartitionLog(opts, segments, epochs, logStartOffset);
+    try {
+      await log.#loadProducers();
+    } catch (err) {
+      await log.close().catch(() => {});
+      throw err;
+    }
     opts.logger.debug('opened log', {
       topic: log.topic,
       partition: log.partition,
@@ -212,6 +231,38 @@ export class PartitionLog {
   /** Single node: the end of what has been written to the OS. */
   get highWatermark(): number {
     return this.#writtenOffset;
+  }
+
+  /**
+   * The last stable offset: the high watermark, or the first offset of the earliest transaction
+   * that is open (or whose marker is not written yet) if that is lower. read_committed
+   * consumers read up to here.
+   */
+  get lastStableOffset(): number {
+    const hw = this.#writtenOffset;
+    const unstable = this.#producers.firstUnstableOffset(hw);
+    return unstable === null ? hw : Math.min(unstable, hw);
+  }
+
+  /** Aborted transactions with data in [from, to) (for read_committed fetches). */
+  abortedTransactions(from: number, to: number): AbortedTxn[] {
+    return this.#producers.abortedBetween(from, to);
+  }
+
+  /** The producers with state in this partition (DescribeProducers). */
+  get activeProducers(): readonly ProducerEntry[] {
+    return [...this.#producers.producers.values()];
+  }
+
+  /** Forgets producers idle for `expirationMs` without an open transaction (producer.id.expiration.ms). */
+  expireProducers(now: number, expirationMs: number): void {
+    const n = this.#producers.expire(now, expirationMs);
+    if (n > 0) this.#logger.debug('expired idle producers', { topic: this.topic, partition: this.partition, producers: n });
+  }
+
+  /** True if the producer has written to a transaction here that has no marker yet. */
+  hasOngoingTransaction(producerId: number): boolean {
+    return this.#producers.hasOngoingTransaction(producerId);
   }
 
   get offline(): boolean {
@@ -256,9 +307,16 @@ export class PartitionLog {
 
   // ---- append ---------------------------------------------------------------------------
 
+  /**
+   * Appends a record set, assigning offsets now (in call order). Batches with a producer id go
+   * through the producer state first (`origin`, default 'client'): a duplicate of one of the
+   * producer's last five batches resolves with the original's offsets and appends nothing; a
+   * bad epoch or sequence rejects with Kafka's error. Such a record set must be one batch (as
+   * Produce v3+ sends and the coordinators write).
+   */
   append(
     records: Buffer,
-    opts: { leaderEpoch: number; logAppendTime?: number; batches?: AppendBatchInfo[] },
+    opts: { leaderEpoch: number; logAppendTime?: number; batches?: AppendBatchInfo[]; origin?: AppendOrigin },
   ): Promise<AppendResult> {
     if (this.#offline) return Promise.reject(this.#storageError());
     if (this.#closing) {
@@ -268,6 +326,19 @@ export class PartitionLog {
     if (typeof batches === 'string' || !coversExactly(batches, records.length)) {
       const why = typeof batches === 'string' ? batches : 'batches do not cover the record set';
       return Promise.reject(new KafkaError(ErrorCode.CORRUPT_MESSAGE, why));
+    }
+    let producerBatch: ProducerBatch | null = null;
+    for (const b of batches) {
+      const pb = producerBatchAt(records, b.pos, b.size);
+      if (!pb) continue;
+      if (batches.length !== 1) {
+        return Promise.reject(new KafkaError(ErrorCode.INVALID_RECORD, 'a record set with a producer id must be a single batch'));
+      }
+      producerBatch = pb;
+    }
+    if (producerBatch) {
+      const early = this.#checkProducer(producerBatch, opts.origin ?? 'client');
+      if (early) return early;
     }
     let offsets = 0;
     for (const b of batches) offsets += b.lastOffsetDelta + 1;
@@ -290,6 +361,7 @@ export class PartitionLog {
       planned.push({ pos: b.pos, size: b.size, lastOffset: offset - 1, maxTimestamp });
     }
     this.#nextOffset = offset;
+    if (producerBatch) this.#producers.apply(producerBatch, baseOffset, offset - 1);
     segment.assignedSize += records.length;
     segment.pendingBatches += batches.length;
     segment.rollBaseMs ??= this.#clock.now();
@@ -304,6 +376,30 @@ export class PartitionLog {
     return new Promise<AppendResult>((resolve, reject) => {
       this.#queue.push({ kind: 'write', segment, buffer: records, batches: planned, result, resolve, reject });
     });
+  }
+
+  /**
+   * The producer-state verdict on a batch about to be appended: null to go on, or the promise
+   * to return instead (a duplicate's original offsets, or the error).
+   */
+  #checkProducer(pb: ProducerBatch, origin: AppendOrigin): Promise<AppendResult> | null {
+    if (this.#producersStale > 0) {
+      return Promise.reject(
+        new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `the producer state of ${this.topic}-${this.partition} is being rebuilt after a failed write`),
+      );
+    }
+    if (origin === 'client') {
+      const dup = this.#producers.findDuplicate(pb);
+      if (dup) {
+        // Answer once the original is written, as its own response would be.
+        return this.#queue.barrier().then(() => {
+          if (dup.lastOffset >= this.#writtenOffset) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, 'the original append of this batch failed');
+          return { baseOffset: dup.firstOffset, lastOffset: dup.lastOffset, logAppendTime: -1, logStartOffset: this.logStartOffset, duplicate: true };
+        });
+      }
+    }
+    const err = this.#producers.check(pb, this.#nextOffset, origin);
+    return err ? Promise.reject(err) : null;
   }
 
   /** Rolls to a new segment when the append would not fit the active one (Kafka's shouldRoll). */
@@ -421,6 +517,53 @@ export class PartitionLog {
       }
     }
     for (const t of failed) t.reject(error);
+    this.#rebuildProducers();
+  }
+
+  /**
+   * The producer state saw appends that were rolled back: rebuild it from the log (appends with
+   * a producer id are refused meanwhile, retriably). Runs outside the write queue, which goes on.
+   */
+  #rebuildProducers(): void {
+    this.#producersStale++;
+    this.#loadProducers().then(
+      () => this.#producersStale--,
+      (err: Error) => this.#goOffline(`could not rebuild the producer state: ${err.message}`),
+    );
+  }
+
+  /**
+   * Loads the newest snapshot at or below the written end (dropping newer ones: they describe
+   * appends that are not in the log) and replays the batches after it.
+   */
+  async #loadProducers(): Promise<void> {
+    const where = `${this.topic}-${this.partition}`;
+    const end = this.#writtenOffset;
+    await deleteSnapshotsAfter(this.dir, end);
+    const snap = await loadLatestSnapshot(this.dir, where, end, (file, err) =>
+      this.#logger.warn('unreadable producer-state snapshot; replaying from an older point', { file, error: err }),
+    );
+    const state = snap?.state ?? new ProducerState(where);
+    const from = Math.max(snap?.offset ?? 0, this.#logStartOffset);
+    const batches = await replayProducerBatches(state, from, end, (o, max, opts) => this.read(o, max, opts));
+    state.truncateHead(this.#logStartOffset);
+    // Appends made while this ran (none with a producer id: they are refused) are of no concern.
+    this.#producers = state;
+    if (batches > 0 || snap) {
+      this.#logger.debug('loaded producer state', { topic: this.topic, partition: this.partition, snapshot: snap?.offset ?? null, replayedBatches: batches, producers: state.producers.size });
+    }
+  }
+
+  /** Writes a producer-state snapshot covering every append assigned so far. */
+  async #snapshotProducers(): Promise<void> {
+    if (this.#producersStale > 0 || this.#offline) return;
+    try {
+      await writeSnapshot(this.dir, this.#nextOffset, this.#producers);
+      // Pruning is not on the append path (a slow unlink must never hold a roll up).
+      pruneSnapshots(this.dir).catch((err: Error) => this.#logger.warn('could not remove old producer-state snapshots', { dir: this.dir, error: err }));
+    } catch (err) {
+      this.#logger.warn('could not write a producer-state snapshot', { dir: this.dir, error: err as Error });
+    }
   }
 
   /**
@@ -468,6 +611,7 @@ export class PartitionLog {
     }
     old.sealed = true;
     if (this.#epochCheckpointDirty) await this.#writeCheckpoint();
+    await this.#snapshotProducers();
     try {
       await segment.create();
       await fsyncDir(this.dir);
@@ -671,6 +815,7 @@ export class PartitionLog {
       logStartOffset: this.logStartOffset,
     });
     if (this.#epochs.truncateFromStart(this.logStartOffset)) this.#enqueueCheckpoint();
+    this.#producers.truncateHead(this.logStartOffset);
     for (const s of doomed) {
       try {
         await s.delete();
@@ -707,6 +852,7 @@ export class PartitionLog {
         throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `cannot persist the log start offset: ${(err as Error).message}`);
       }
       this.#logStartOffset = target;
+      this.#producers.truncateHead(target);
       this.#logger.info('log start offset moved by DeleteRecords', { topic: this.topic, partition: this.partition, logStartOffset: target });
       if (this.#epochs.truncateFromStart(target)) this.#enqueueCheckpoint();
       let n = 0;
@@ -779,6 +925,7 @@ export class PartitionLog {
       try {
         await Promise.all([...this.#unsynced].map((s) => this.#syncSegment(s)));
         if (this.#epochCheckpointDirty) await this.#writeCheckpoint();
+        await this.#snapshotProducers();
       } catch (err) {
         this.#logger.error('final sync on close failed', { topic: this.topic, partition: this.partition, error: err as Error });
       }
