@@ -307,7 +307,10 @@ export interface FetchPart {
   currentLeaderEpoch?: number;
 }
 
-export function fetchRequest(parts: FetchPart[], opts: { maxWaitMs?: number; minBytes?: number; maxBytes?: number; sessionId?: number; sessionEpoch?: number } = {}): Any {
+export function fetchRequest(
+  parts: FetchPart[],
+  opts: { maxWaitMs?: number; minBytes?: number; maxBytes?: number; sessionId?: number; sessionEpoch?: number; isolationLevel?: number } = {},
+): Any {
   const byTopic = new Map<string, FetchPart[]>();
   for (const p of parts) {
     const key = `${p.topic}\u0000${p.topicId ?? ''}`;
@@ -321,6 +324,7 @@ export function fetchRequest(parts: FetchPart[], opts: { maxWaitMs?: number; min
     maxBytes: opts.maxBytes ?? 0x7fffffff,
     sessionId: opts.sessionId ?? 0,
     sessionEpoch: opts.sessionEpoch ?? -1,
+    isolationLevel: opts.isolationLevel ?? 0,
     topics: [...byTopic.values()].map((ps) => ({
       topic: ps[0]!.topic,
       topicId: ps[0]!.topicId ?? ZERO_UUID,
@@ -343,12 +347,12 @@ export async function fetchPartition(
   topic: string,
   partition: number,
   offset: number | bigint,
-  opts: { partitionMaxBytes?: number; maxBytes?: number; version?: number } = {},
+  opts: { partitionMaxBytes?: number; maxBytes?: number; version?: number; isolationLevel?: number } = {},
 ): Promise<Any> {
   const res = await c.request(
     K.Fetch,
     opts.version ?? VERSIONS.fetch,
-    fetchRequest([{ topic, partition, offset, partitionMaxBytes: opts.partitionMaxBytes }], { maxBytes: opts.maxBytes }),
+    fetchRequest([{ topic, partition, offset, partitionMaxBytes: opts.partitionMaxBytes }], { maxBytes: opts.maxBytes, isolationLevel: opts.isolationLevel }),
   );
   assert.equal(res.errorCode, E.NONE);
   return res.responses[0].partitions[0];
@@ -359,11 +363,12 @@ export async function listOffsets(
   topic: string,
   partitions: { partition: number; timestamp: bigint; currentLeaderEpoch?: number }[],
   version: number = VERSIONS.listOffsets,
+  isolationLevel = 0,
 ): Promise<Any[]> {
   const res = await c.request(K.ListOffsets, version, {
     ...ListOffsetsRequest.default(),
     replicaId: -1,
-    isolationLevel: 0,
+    isolationLevel,
     topics: [
       {
         name: topic,
