@@ -16,7 +16,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../broker.ts';
 import { run, type Rec } from '../harness.ts';
@@ -200,7 +201,7 @@ export class PipelineProcess {
     });
     this.proc.stderr!.on('data', (b: Buffer) => {
       this.stderr += b.toString('utf8');
-      if (this.stderr.length > 200_000) this.stderr = this.stderr.slice(-100_000);
+      if (this.stderr.length > 4_000_000) this.stderr = this.stderr.slice(-2_000_000);
     });
     this.#exit = new Promise((resolve) => this.proc.on('exit', (code) => {
       this.exited = true;
@@ -240,11 +241,18 @@ export class PipelineProcess {
     return this.events.filter((e) => e.ev === kind);
   }
 
+  /** Writes every event and the whole stderr to a temp file, returns its path (for failures). */
+  dump(): string {
+    const file = join(tmpdir(), `compat-txn-${this.proc.pid}-${Date.now()}.log`);
+    writeFileSync(file, `${this.events.map((e) => JSON.stringify(e)).join('\n')}\n${JSON.stringify(this.done)}\n--- stderr:\n${this.stderr}`);
+    return file;
+  }
+
   describe(): string {
     const recov = this.events.filter((e) => e.ev !== 'commit' && e.ev !== 'abort');
     return `${this.name}: copied ${this.copied}, ${this.of('commit').length} commits, ${this.of('abort').length} deliberate aborts; `
       + `other events (last 25 of ${recov.length}):\n${recov.slice(-25).map((e) => JSON.stringify(e).slice(0, 400)).join('\n')}`
-      + `\n--- stderr (tail):\n${this.stderr.slice(-3000)}`;
+      + `\n--- stderr (tail):\n${this.stderr.slice(-3000)}\n--- all events and stderr: ${this.dump()}`;
   }
 }
 
@@ -280,21 +288,24 @@ export async function javaPipeline(version: string, bootstrap: string, input: st
 
 /**
  * While the pipeline runs: once it has committed `fractions[i] * total` records, wait a random
- * 0-200 ms (so the kill lands anywhere in a transaction) and crash the broker. Returns the kill
- * points (records copied at each kill).
+ * 0-200 ms (so the kill lands anywhere in a transaction) and crash the broker, down for
+ * `downMs[i]` ms (default: a random 100-500 ms, short enough for the clients to retry
+ * transparently; a long outage, over the clients' 10 s operation timeouts, makes the pipeline
+ * abort or replace its producer). Returns the kill points (records copied at each kill).
  */
 export async function killDuring(p: PipelineProcess, broker: TxnBroker, total: number, fractions: number[],
-  log: (s: string) => void): Promise<number[]> {
+  log: (s: string) => void, downMs: number[] = []): Promise<number[]> {
   const points: number[] = [];
-  for (const f of fractions) {
+  for (const [i, f] of fractions.entries()) {
     if (!(await p.copiedAtLeast(Math.floor(total * f)))) break;
     await sleep(Math.floor(Math.random() * 200));
     if (p.exited) break;
     const at = p.copied;
     const t0 = Date.now();
-    await broker.crash(100 + Math.floor(Math.random() * 400));
+    await broker.crash(downMs[i] ?? 100 + Math.floor(Math.random() * 400));
     points.push(at);
-    log(`SIGKILL #${broker.kills} at ${at}/${total} records committed; broker back after ${Date.now() - t0} ms`);
+    log(`SIGKILL #${broker.kills} at ${at}/${total} records committed; broker back after ${Date.now() - t0} ms`
+      + `${(downMs[i] ?? 0) >= 5000 ? ' (a long outage: the clients\' timeouts fire)' : ''}`);
   }
   return points;
 }

@@ -16,8 +16,8 @@ commit_transaction(). Every abort_every-th transaction is aborted on purpose aft
 are flushed and its offsets sent; the consumer then rewinds to the committed offsets.
 
 Errors (the broker was killed...) are handled as librdkafka documents it: a retriable error of
-commit_transaction is retried; txn_requires_abort() -> abort_transaction(); fatal() or an abort
-that fails -> a new Producer with the same transactional.id (init_transactions fences the old
+commit_transaction is retried; txn_requires_abort() -> abort_transaction(); fatal(), a timeout
+(see recover()) or an abort that fails -> a new Producer with the same transactional.id (init_transactions fences the old
 one and completes or aborts its transaction). The consumer then rewinds to the committed offsets
 (committed() asks for stable offsets), and the loop goes on until the committed offsets reach the
 input end offsets taken at the start.
@@ -28,6 +28,7 @@ scenario: {"ev": "start", "end": {P: END}}, {"ev": "commit", "txn", "n", "copied
 {"ev": "producer", "n"}, and last {"done": true, "txns", "committed", "aborted", "recoveries",
 "producers", "copied", "offsets", "ms"} ({"done": false, ...} if the watchdog fires).
 """
+import faulthandler
 import json
 import sys
 import threading
@@ -77,6 +78,7 @@ class Pipeline:
         self.in_txn = False
         self.producer = None
         self.consumer = None
+        self.last_progress = time.time()
 
     # -------------------------------------------------------------- clients
 
@@ -100,6 +102,10 @@ class Pipeline:
             except KafkaException as e:
                 out({"ev": "init_error", "attempt": attempt, **err(e)})
                 del pr
+                k = kerr(e)
+                # the broker lacks the API or refuses it for good: retrying is pointless
+                if k is not None and (k.fatal() or k.code() in (KafkaError._UNSUPPORTED_FEATURE, KafkaError.UNSUPPORTED_VERSION)):
+                    raise
                 time.sleep(0.5)
 
     def new_consumer(self):
@@ -147,9 +153,18 @@ class Pipeline:
             phase = "poll"
             try:
                 msgs = self.consumer.consume(num_messages=self.batch, timeout=0.2)
+                for m in msgs:
+                    if m.error() is not None:
+                        out({"ev": "consume_error", "p": m.partition(), **err(m.error())})
                 msgs = [m for m in msgs if m.error() is None]
                 if not msgs:
+                    if time.time() - self.last_progress > 5:
+                        self.last_progress = time.time()
+                        pos = self.consumer.position([TopicPartition(self.input, p) for p in self.parts])
+                        out({"ev": "idle", "positions": {str(tp.partition): tp.offset for tp in pos},
+                             "committed": {str(p): o for p, o in self.committed.items()}})
                     continue
+                self.last_progress = time.time()
                 phase = "produce"
                 self.producer.begin_transaction()
                 self.in_txn = True
@@ -226,7 +241,13 @@ class Pipeline:
         self.recoveries += 1
         out({"ev": "recover", "txn": self.txns, "phase": phase, "in_txn": self.in_txn, **err(e)})
         k = kerr(e)
-        fresh = k is not None and k.fatal()
+        # A timed-out call leaves librdkafka 2.16 in a state where a later send_offsets_to_transaction
+        # can block forever (observed: after send_offsets_to_transaction timed out while the broker
+        # was down and abort_transaction then succeeded locally, the next transaction's
+        # AddOffsetsToTxn succeeded but its TxnOffsetCommit was never sent). So after a timeout, as
+        # after a fatal error, the producer is replaced: init_transactions on the new one fences the
+        # old epoch and completes or aborts whatever it left open.
+        fresh = k is not None and (k.fatal() or k.code() == KafkaError._TIMED_OUT)
         if self.in_txn and not fresh:
             try:
                 self.producer.abort_transaction(OP)
@@ -265,6 +286,9 @@ def main():
     def watchdog():
         time.sleep(timeout)
         out({"done": False, "error": "HarnessTimeout", "code": -1, "str": f"no result within {timeout} s"})
+        sys.stderr.write("--- txn.py watchdog: thread stacks\n")
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        sys.stderr.flush()
         os._exit(3)
 
     threading.Thread(target=watchdog, daemon=True).start()

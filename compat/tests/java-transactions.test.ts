@@ -11,7 +11,8 @@
  *
  * Against Tributary the broker runs as a child process (test/testkit/broker.ts
  * spawnBrokerProcess) and is SIGKILLed and restarted on the same data dir and port 3 times at
- * random points while the pipeline runs; the pipeline recovers as an application does (abort, or
+ * random points while the pipeline runs (the second time it stays down 11 s, longer than the
+ * clients' 10 s timeouts); the pipeline recovers as an application does (abort, or
  * a new producer with the same transactional.id, then seek to the committed offsets). Against an
  * external broker (BOOTSTRAP_SERVERS, --real-kafka) the same pipeline runs without kills.
  *
@@ -32,6 +33,9 @@ import {
 const VERSION = '4.4.0';
 const N = Number(process.env.COMPAT_TXN_RECORDS ?? 2000);
 const KILLS = Number(process.env.COMPAT_TXN_KILLS ?? 3);
+/** the second kill keeps the broker down this long: over the pipeline's 10 s max.block.ms, so its
+ *  sendOffsetsToTransaction/commitTransaction/abortTransaction time out and it recovers */
+const LONG_OUTAGE_MS = 11_000;
 
 const skip = txnSkipReason();
 let broker: TxnBroker;
@@ -80,7 +84,7 @@ test(`java ${VERSION}: exactly-once consume-transform-produce, ${N} records over
     running.push(pipeline);
     let points: number[] = [];
     try {
-      if (k > 0) points = await killDuring(pipeline, broker, N, killFractions(k), (s) => t.diagnostic(s));
+      if (k > 0) points = await killDuring(pipeline, broker, N, killFractions(k), (s) => t.diagnostic(s), k > 1 ? [300, LONG_OUTAGE_MS] : []);
       const done = await pipeline.finish(200_000);
       t.diagnostic(`pipeline: ${JSON.stringify(done)}`);
       const recoveries = pipeline.events.filter((e) => e.ev === 'recover' || e.ev === 'init_error' || e.ev === 'rewind_error');

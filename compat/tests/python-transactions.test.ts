@@ -9,7 +9,8 @@
  * committed offsets.
  *
  * Against Tributary (a child process, see compat/java/txn-scenarios.ts) the broker is SIGKILLed
- * and restarted once while the pipeline runs; against an external broker (BOOTSTRAP_SERVERS,
+ * and restarted once while the pipeline runs and stays down 12 s (longer than the pipeline's 10 s
+ * operation timeouts, so it aborts or replaces its producer); against an external broker (BOOTSTRAP_SERVERS,
  * --real-kafka) there is no kill.
  *
  * Then a read_committed librdkafka consumer of the output sees every input record exactly once,
@@ -65,11 +66,11 @@ test(`confluent-kafka (librdkafka): exactly-once consume-transform-produce, ${N}
     const k = broker.killable ? KILLS : 0;
     const pipeline = pythonPipeline(PYTHON, broker.bootstrap, input, {
       output, group: `${input}-g`, txnid: `${input}-tx`, batch: 25, abortEvery: 7,
-      pauseMs: k > 0 ? 40 : 0, timeoutSec: 180,
+      pauseMs: k > 0 ? 40 : 0, timeoutSec: Number(process.env.COMPAT_TXN_TIMEOUT_SEC ?? 180),
     });
     running.push(pipeline);
     try {
-      const points = k > 0 ? await killDuring(pipeline, broker, N, killFractions(k).map((f) => f * 0.8 + 0.1), (s) => t.diagnostic(s)) : [];
+      const points = k > 0 ? await killDuring(pipeline, broker, N, killFractions(k).map((f) => f * 0.8 + 0.1), (s) => t.diagnostic(s), [12_000]) : [];
       const done = await pipeline.finish(200_000);
       t.diagnostic(`pipeline: ${JSON.stringify(done)}`);
       const recoveries = pipeline.events.filter((e) => /recover|error|retry/.test(String(e.ev)));

@@ -25,6 +25,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.header.internals.RecordHeader;
 
 /**
@@ -274,6 +276,8 @@ final class TxnPipeline {
         } catch (Exception ignored) {
           // next attempt
         }
+        // the broker lacks the API (or refuses it for good): retrying is pointless
+        if (e instanceof UnsupportedVersionException || e instanceof AuthorizationException) throw e;
         Thread.sleep(500);
       }
     }
