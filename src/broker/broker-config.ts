@@ -20,6 +20,8 @@ export interface BrokerConfig {
   deleteTopicEnable: boolean;
   socketRequestMaxBytes: number;
   retentionCheckIntervalMs: number;
+  /** producer.id.expiration.ms */
+  producerIdExpirationMs: number;
   durability: 'fsync' | 'pagecache';
   groups: {
     offsetsTopicPartitions: number;
@@ -126,6 +128,7 @@ export function resolveBrokerConfig(base: {
     deleteTopicEnable: get('delete.topic.enable') === 'true',
     socketRequestMaxBytes: Number(get('socket.request.max.bytes')),
     retentionCheckIntervalMs: Number(get('log.retention.check.interval.ms')),
+    producerIdExpirationMs: Number(get('producer.id.expiration.ms')),
     durability: get('tributary.durability') as 'fsync' | 'pagecache',
     groups: {
       offsetsTopicPartitions: Number(get('offsets.topic.num.partitions')),

@@ -186,6 +186,7 @@ async function open(
     logger: logger.child('log'),
     syncer,
     retentionCheckIntervalMs: config.retentionCheckIntervalMs,
+    producerIdExpirationMs: config.producerIdExpirationMs,
     cleanerBackoffMs: config.cleanerBackoffMs,
     cleanerEnabled: config.cleanerEnable,
   });

@@ -117,6 +117,7 @@ const brokerDefs: ConfigDef[] = [
   { name: 'transaction.abort.timed.out.transaction.cleanup.interval.ms', type: ConfigType.INT, default: '10000', validate: int(1), readOnly: true, doc: 'How often transactions older than their timeout are aborted.' },
   { name: 'transactional.id.expiration.ms', type: ConfigType.INT, default: '604800000', validate: int(1), readOnly: true, doc: 'How long a transactional id without transaction activity is kept.' },
   { name: 'transaction.remove.expired.transaction.cleanup.interval.ms', type: ConfigType.INT, default: '3600000', validate: int(1), readOnly: true, doc: 'How often expired transactional ids are removed.' },
+  { name: 'producer.id.expiration.ms', type: ConfigType.INT, default: '86400000', validate: int(1), readOnly: true, doc: 'How long a producer id without an open transaction is remembered by a partition after its last write (duplicate detection for its retries).' },
   { name: 'log.retention.hours', type: ConfigType.INT, default: '168', readOnly: true, validate: int(), doc: 'Retention in hours, used when log.retention.ms is not set.' },
   { name: 'log.roll.hours', type: ConfigType.INT, default: '168', readOnly: true, validate: int(1), doc: 'Segment age before a roll in hours, used when log.roll.ms is not set.' },
   { name: 'log.segment.bytes', type: ConfigType.INT, default: '1073741824', dynamic: true, validate: int(14), doc: 'Default segment.bytes of topics. Kafka requires at least 1 MiB (and so do AlterConfigs on Tributary); a smaller value is accepted at startup for tests.' },

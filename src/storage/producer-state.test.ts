@@ -198,3 +198,15 @@ test('ProducerState: serialize/deserialize round trip and expiry', () => {
   assert.equal(s.expire(60 + 1000, 1000), 1, 'pid 2 is idle; pid 1 has an open transaction');
   assert.deepEqual([...s.producers.keys()], [1]);
 });
+
+test('producer.id.expiration.ms: an idle producer is forgotten, so its old sequence starts a new history', async (t) => {
+  const h = await harness(t);
+  const log = await h.open();
+  await log.append(pbatch({ pid: 11, seq: 0 }), E);
+  log.expireProducers(T0 + 999, 1000);
+  assert.equal(log.activeProducers.length, 1, 'not idle long enough');
+  log.expireProducers(T0 + 1000, 1000);
+  assert.equal(log.activeProducers.length, 0);
+  // Without state the retry is not recognised as a duplicate (Kafka behaves the same).
+  assert.equal((await log.append(pbatch({ pid: 11, seq: 0 }), E)).duplicate, undefined);
+});
