@@ -24,10 +24,13 @@
  *    per-partition order, and none of the aborted input; read_uncommitted shows the aborted
  *    output records too (aborts really happened); the group's committed offsets equal the
  *    input's end offsets.
- * 2. Zombie fencing: a second producer with the same transactionalId starts a transaction;
- *    the first one's send and commit fail with INVALID_PRODUCER_EPOCH (what Apache Kafka 4.3.1
- *    answers kafkajs's Produce v7 and EndTxn v1), and its records never become visible to
- *    read_committed readers; the new producer's transaction commits.
+ * 2. Zombie fencing: while a transaction is open its records are beyond the last stable offset
+ *    (invisible read_committed, visible read_uncommitted). A second producer with the same
+ *    transactionalId starts a transaction; the first one's send (Produce v7), send to a new
+ *    partition (AddPartitionsToTxn v1), sendOffsets (AddOffsetsToTxn v1) and commit (EndTxn v1)
+ *    all fail with INVALID_PRODUCER_EPOCH (what Apache Kafka 4.3.1 answers kafkajs), its records
+ *    never become visible read_committed and its offsets are not committed; the new producer's
+ *    transaction commits.
  *
  * The output is read without a group, with kafkajs's own Fetch requests (isolation level
  * READ_COMMITTED or READ_UNCOMMITTED) and kafkajs's own aborted-transaction filter (the one its
@@ -199,6 +202,30 @@ async function readTopic(kafka: KafkaClient, topic: string, isolation: 'read_com
       }
     }
     return out;
+  } finally {
+    await cluster.disconnect();
+  }
+}
+
+/** High watermark and last stable offset of a partition (a READ_COMMITTED kafkajs Fetch). */
+async function partitionEnds(kafka: KafkaClient, topic: string, partition: number): Promise<{ highWatermark: bigint; lastStableOffset: bigint }> {
+  const cluster = kafkajsCluster(kafka);
+  await cluster.connect();
+  try {
+    await cluster.addTargetTopic(topic);
+    const nodeId = Object.keys(cluster.findLeaderForPartitions(topic, [partition]))[0]!;
+    const broker = (await cluster.findBroker({ nodeId })) as unknown as KjsBroker;
+    const res = await broker.fetch({
+      replicaId: -1,
+      isolationLevel: 1,
+      maxWaitTime: 10,
+      minBytes: 1,
+      maxBytes: 1024 * 1024,
+      topics: [{ topic, partitions: [{ partition, fetchOffset: '0', maxBytes: 1024 * 1024 }] }],
+    });
+    const p = res.responses[0]!.partitions[0]!;
+    assert.equal(p.errorCode, 0);
+    return { highWatermark: BigInt(p.highWatermark), lastStableOffset: BigInt(p.lastStableOffset) };
   } finally {
     await cluster.disconnect();
   }
@@ -474,16 +501,24 @@ describe('kafkajs 2.2.4 transactions: consume-transform-produce', { timeout: kaf
     );
   });
 
-  it('fences a zombie: the older producer with the same transactionalId gets INVALID_PRODUCER_EPOCH and its records stay invisible', async () => {
-    const output = await createTopic('txn-zombie', 2);
+  it('fences a zombie: the older producer with the same transactionalId gets INVALID_PRODUCER_EPOCH and its records and offsets stay invisible', async () => {
+    const output = await createTopic('txn-zombie', 3);
     const transactionalId = `${output}-txn`;
+    const groupId = `${output}-group`;
     const zombie = transactionalProducer(transactionalId);
     const successor = transactionalProducer(transactionalId);
     await zombie.connect();
     await successor.connect();
+    const values = async (isolation: 'read_committed' | 'read_uncommitted') =>
+      [...(await readTopic(kafka, output, isolation))].map(([p, recs]) => [p, recs.map((r) => r.value)]);
     try {
       const old = await zombie.transaction();
       await old.send({ topic: output, acks: -1, messages: [{ partition: 0, value: 'zombie-1' }, { partition: 1, value: 'zombie-1' }] });
+
+      // while the transaction is open its records are beyond the last stable offset
+      assert.deepEqual(await partitionEnds(kafka, output, 0), { highWatermark: 1n, lastStableOffset: 0n });
+      assert.deepEqual(await values('read_committed'), [[0, []], [1, []], [2, []]]);
+      assert.deepEqual(await values('read_uncommitted'), [[0, ['zombie-1']], [1, ['zombie-1']], [2, []]]);
 
       // the successor's first transaction initialises the transactional id: new epoch, old transaction aborted
       const current = await successor.transaction();
@@ -495,23 +530,28 @@ describe('kafkajs 2.2.4 transactions: consume-transform-produce', { timeout: kaf
         assert.equal(e.code, INVALID_PRODUCER_EPOCH);
         return true;
       };
+      // Produce to partitions of its transaction
       await assert.rejects(old.send({ topic: output, acks: -1, messages: [{ partition: 0, value: 'zombie-2' }, { partition: 1, value: 'zombie-2' }] }), fenced('zombie send'));
+      // AddPartitionsToTxn for a new partition
+      await assert.rejects(old.send({ topic: output, acks: -1, messages: [{ partition: 2, value: 'zombie-3' }] }), fenced('zombie send to a new partition'));
+      // AddOffsetsToTxn
+      await assert.rejects(old.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: output, partitions: [{ partition: 0, offset: '7' }] }] }), fenced('zombie sendOffsets'));
+      // EndTxn
       await assert.rejects(old.commit(), fenced('zombie commit'));
 
-      await current.send({ topic: output, acks: -1, messages: [{ partition: 0, value: 'successor' }, { partition: 1, value: 'successor' }] });
+      await current.send({ topic: output, acks: -1, messages: [0, 1, 2].map((partition) => ({ partition, value: 'successor' })) });
+      await current.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: output, partitions: [{ partition: 0, offset: '42' }] }] });
       await current.commit();
     } finally {
       await zombie.disconnect().catch(() => {});
       await successor.disconnect().catch(() => {});
     }
 
-    const committed = await readTopic(kafka, output, 'read_committed');
-    const uncommitted = await readTopic(kafka, output, 'read_uncommitted');
-    for (const p of [0, 1]) {
-      assert.deepEqual(committed.get(p)!.map((r) => r.value), ['successor'], `partition ${p}, read_committed`);
-      // the zombie's first record was appended (and aborted by the fencing); its second never was
-      assert.deepEqual(uncommitted.get(p)!.map((r) => r.value), ['zombie-1', 'successor'], `partition ${p}, read_uncommitted`);
-    }
+    assert.deepEqual(await values('read_committed'), [[0, ['successor']], [1, ['successor']], [2, ['successor']]]);
+    // the zombie's first records were appended (and aborted by the fencing), the later ones never
+    assert.deepEqual(await values('read_uncommitted'), [[0, ['zombie-1', 'successor']], [1, ['zombie-1', 'successor']], [2, ['successor']]]);
+    const group = await admin.fetchOffsets({ groupId, topics: [output] });
+    assert.equal(group[0]!.partitions.find((p) => p.partition === 0)!.offset, '42', "the successor's offset commit, not the zombie's");
   });
 });
 
