@@ -71,9 +71,9 @@ export async function producerPerformance(o: {
   props?: Record<string, string>;
   timeoutMs: number;
 }): Promise<ProducePerfResult> {
-  // enable.idempotence=false on both peers: Tributary has no idempotent producer yet (issue 6)
-  // and Kafka's client turns it on by default for acks=all.
-  const props = { 'bootstrap.servers': o.bootstrap, acks: o.acks, 'enable.idempotence': 'false', ...o.props };
+  // The client's defaults on both peers: the Java producer is idempotent for acks=all (and turns
+  // idempotence off by itself for acks=1).
+  const props = { 'bootstrap.servers': o.bootstrap, acks: o.acks, ...o.props };
   const args = ['--topic', o.topic, '--num-records', String(o.records), '--record-size', String(o.size), '--throughput', '-1', '--producer-props'];
   for (const [k, v] of Object.entries(props)) args.push(`${k}=${v}`);
   const out = await java(o.libsDir, 'org.apache.kafka.tools.ProducerPerformance', args, o.timeoutMs);
@@ -150,7 +150,7 @@ export async function endToEndLatency(o: {
   timeoutMs: number;
 }): Promise<EndToEndResult> {
   const configFile = join(tmpdir(), `tributary-bench-e2e-${process.pid}.properties`);
-  writeFileSync(configFile, 'enable.idempotence=false\n');
+  writeFileSync(configFile, '# the client defaults (idempotent producer)\n');
   const args = [o.bootstrap, o.topic, String(o.records), o.acks, String(o.size), configFile];
   return parseEndToEndLatency(await java(o.libsDir, 'org.apache.kafka.tools.EndToEndLatency', args, o.timeoutMs));
 }
