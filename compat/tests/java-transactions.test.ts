@@ -20,9 +20,13 @@
  * per partition (keys, values, source headers); a read_uncommitted consumer also sees the copies
  * of the aborted transactions (so aborts really happened and are filtered); the group's committed
  * offsets are the input end offsets.
+ *
+ * A second, shorter test runs the same pipeline (600 records, no kills) with a subscribe()d
+ * consumer, so sendOffsetsToTransaction carries a real group generation and member id (KIP-447)
+ * that the broker's TxnOffsetCommit checks.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import { uniqueTopic } from '../harness.ts';
 import { javaClient, type CliClient } from '../java/client.ts';
 import {
@@ -33,6 +37,7 @@ import {
 const VERSION = '4.4.0';
 const N = Number(process.env.COMPAT_TXN_RECORDS ?? 2000);
 const KILLS = Number(process.env.COMPAT_TXN_KILLS ?? 3);
+const SUBSCRIBE_N = 600;
 /** the second kill keeps the broker down this long: over the pipeline's 10 s max.block.ms, so its
  *  sendOffsetsToTransaction/commitTransaction/abortTransaction time out and it recovers */
 const LONG_OUTAGE_MS = 11_000;
@@ -56,18 +61,17 @@ const EXTERNAL = !!process.env.BOOTSTRAP_SERVERS?.trim() && process.env.COMPAT_T
 const kills = () => (broker?.killable ? KILLS : 0);
 const HOW = EXTERNAL ? 'external broker: no kills (cannot kill it), aborts only' : `broker SIGKILLed and restarted ${KILLS} times`;
 
-test(`java ${VERSION}: exactly-once consume-transform-produce, ${N} records over ${TXN_PARTITIONS} partitions, every 7th transaction aborted, ${HOW}`,
-  { skip, timeout: 240_000 }, async (t) => {
+async function pipelineTest(t: TestContext, n: number, k: number, mode: 'assign' | 'subscribe'): Promise<void> {
     const started = Date.now();
-    t.diagnostic(`broker: ${broker.kind} ${broker.bootstrap}; ${HOW}`);
+    t.diagnostic(`broker: ${broker.kind} ${broker.bootstrap}; ${k > 0 ? `${k} kills` : 'no kills'}; consumer ${mode}()`);
     const input = uniqueTopic('txn-java-in');
     const output = `${input}-out`;
     await java.create(broker.bootstrap, input, TXN_PARTITIONS);
     await java.create(broker.bootstrap, output, TXN_PARTITIONS);
-    const recs = txnInput(N, 'j');
+    const recs = txnInput(n, 'j');
     // the input is written without idempotence/transactions: only the pipeline exercises them
     const prod = await java.produce(broker.bootstrap, input, recs, { acks: 'all', 'enable.idempotence': 'false' });
-    assert.equal(prod.done.ok, N, `input not fully written: ${JSON.stringify(prod.done)}`);
+    assert.equal(prod.done.ok, n, `input not fully written: ${JSON.stringify(prod.done)}`);
     const perPartition = new Map<number, number>();
     for (const d of prod.deliveries) {
       const next = perPartition.get(d.p) ?? 0;
@@ -75,16 +79,15 @@ test(`java ${VERSION}: exactly-once consume-transform-produce, ${N} records over
       perPartition.set(d.p, next + 1);
     }
 
-    const k = kills();
     const pipeline = await javaPipeline(VERSION, broker.bootstrap, input, {
       output, group: `${input}-g`, txnid: `${input}-tx`, batch: 25, abortEvery: 7,
       // slow enough that the kills land while it copies
-      pauseMs: k > 0 ? 40 : 0, timeoutSec: 180,
+      pauseMs: k > 0 ? 40 : 0, timeoutSec: 180, extra: { mode },
     });
     running.push(pipeline);
     let points: number[] = [];
     try {
-      if (k > 0) points = await killDuring(pipeline, broker, N, killFractions(k), (s) => t.diagnostic(s), k > 1 ? [300, LONG_OUTAGE_MS] : []);
+      if (k > 0) points = await killDuring(pipeline, broker, n, killFractions(k), (s) => t.diagnostic(s), k > 1 ? [300, LONG_OUTAGE_MS] : []);
       const done = await pipeline.finish(200_000);
       t.diagnostic(`pipeline: ${JSON.stringify(done)}`);
       const recoveries = pipeline.events.filter((e) => e.ev === 'recover' || e.ev === 'init_error' || e.ev === 'rewind_error');
@@ -92,7 +95,7 @@ test(`java ${VERSION}: exactly-once consume-transform-produce, ${N} records over
         t.diagnostic(`recovery events (${recoveries.length}), first: ${recoveries.slice(0, 6).map((e) => JSON.stringify(e).slice(0, 300)).join(' | ')}`);
       }
       assert.equal(points.length, k, `only ${points.length} of ${k} kills happened before the pipeline finished`);
-      assert.equal(done.copied >= N, true, `pipeline copied ${done.copied} < ${N}`);
+      assert.equal(done.copied >= n, true, `pipeline copied ${done.copied} < ${n}`);
     } catch (e) {
       throw new Error(`${(e as Error).message}\n${pipeline.describe()}\n--- broker log (trouble):\n${brokerTrouble(broker.output())}`);
     }
@@ -112,4 +115,12 @@ test(`java ${VERSION}: exactly-once consume-transform-produce, ${N} records over
     for (const [p, n] of perPartition) want[String(p)] = n;
     assert.deepEqual(g.offsets, want, `committed offsets of the group: ${JSON.stringify(g)}`);
     t.diagnostic(`${Date.now() - started} ms in all`);
-  });
+}
+
+test(`java ${VERSION}: exactly-once consume-transform-produce, ${N} records over ${TXN_PARTITIONS} partitions, every 7th transaction aborted, ${HOW}`,
+  { skip, timeout: 240_000 }, (t) => pipelineTest(t, N, kills(), 'assign'));
+
+// subscribe(): sendOffsetsToTransaction carries the group generation and member id (KIP-447),
+// which TxnOffsetCommit checks
+test(`java ${VERSION}: the same pipeline with a subscribe()d consumer (group generation in TxnOffsetCommit), ${SUBSCRIBE_N} records, no kills`,
+  { skip, timeout: 180_000 }, (t) => pipelineTest(t, SUBSCRIBE_N, 0, 'subscribe'));
