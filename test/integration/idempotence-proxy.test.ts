@@ -8,7 +8,16 @@
  *    the retry as a duplicate: the topic holds every record exactly once, in order. The same run
  *    with `idempotent: false` shows duplicates (which proves the proxy really loses responses of
  *    appended data and the client really retries).
- * 2. Raw requests (InitProducerId v4, Produce v9 with producer id / epoch / sequence in the batch
+ *    With afterDrop 'swallow' the connection stays open without the response: kafkajs times the
+ *    request out and retries on the same connection, with the same result.
+ * 2. The broker dies between the append and the response: the proxy drops the 8th Produce
+ *    response, the test kills the broker (SIGKILL) and starts it again on its data while the proxy
+ *    holds the client's reconnection, so the retry reaches the restarted broker, which must still
+ *    know the producer's last batches; the same with SIGTERM for the 25th. Every record once, in
+ *    order, and the retries get the original offsets. Runs on the Tributary CLI (child process,
+ *    fixed port); skipped with BOOTSTRAP_SERVERS; validated on Apache Kafka with
+ *    TXN_RESTART_KAFKA_PORT=P (compat/kafka/start-kafka.sh --port P, restarted with --keep-data).
+ * 3. Raw requests (InitProducerId v4, Produce v9 with producer id / epoch / sequence in the batch
  *    header), every answer checked against Apache Kafka 4.3.1:
  *    - a duplicate of one of the last 5 batches → NONE with the ORIGINAL base offset, not appended;
  *      a batch older than the last 5 → OUT_OF_ORDER_SEQUENCE_NUMBER;
@@ -17,22 +26,30 @@
  *      OUT_OF_ORDER_SEQUENCE_NUMBER); afterwards the older epoch → INVALID_PRODUCER_EPOCH, even
  *      for a batch that was once appended.
  *
- * Runs against an in-process Tributary, or against BOOTSTRAP_SERVERS (e.g. Apache Kafka from
- * compat/kafka/start-kafka.sh). The proxy rewrites broker addresses in Metadata/FindCoordinator
- * responses, so the clients keep talking through it to either.
+ * 1 and 3 run against an in-process Tributary, or against BOOTSTRAP_SERVERS (e.g. Apache Kafka
+ * from compat/kafka/start-kafka.sh). The proxy rewrites broker addresses in Metadata and
+ * FindCoordinator responses, so the clients keep talking through it to either.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs from 'kafkajs';
 import type { Admin, Producer } from 'kafkajs';
-import { startTestBroker, uniqueTopic, waitFor, type TestBroker } from '../testkit/broker.ts';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  externalBootstrap, freePort, makeTempDir, REPO_ROOT, removeDir, spawnBrokerProcess, startTestBroker, uniqueTopic, waitFor,
+  type BrokerProcess, type TestBroker,
+} from '../testkit/broker.ts';
 import { createKafka, kafkajsReadAll, type KafkaClient } from '../testkit/kafkajs.ts';
-import { startResponseDroppingProxy, type ResponseDroppingProxy } from '../testkit/response-dropping-proxy.ts';
+import { startResponseDroppingProxy, type ProduceRequestInfo, type ResponseDroppingProxy } from '../testkit/response-dropping-proxy.ts';
 import { RawClient } from '../testkit/raw-client.ts';
 import { createTopic, fetchPartition, listOffsets, produce } from '../broker/helpers.ts';
 import { buildRecordBatch, decodeRecords } from '../../src/protocol/records.ts';
 
 const { Partitioners } = kafkajs;
+const execFileP = promisify(execFile);
 
 const NONE = 0;
 const OUT_OF_ORDER_SEQUENCE_NUMBER = 45;
@@ -43,6 +60,93 @@ const RECORDS = 500;
 const PER_SEND = 5;
 const PARTITIONS = 2;
 const DROP_EVERY = 5;
+
+async function newTopic(admin: Admin, prefix: string): Promise<string> {
+  const topic = uniqueTopic(prefix);
+  assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true }), true);
+  // Apache Kafka answers NOT_LEADER_OR_FOLLOWER for a moment after CreateTopics
+  await waitFor(async () => (await admin.fetchTopicOffsets(topic)).length === PARTITIONS, {
+    timeoutMs: 15_000,
+    message: `partitions of ${topic} answer ListOffsets`,
+  });
+  return topic;
+}
+
+interface ProxyRunOptions {
+  records?: number;
+  /** Which Produce requests (1-based count of those expecting a response) lose their response; default every DROP_EVERY-th. */
+  drop?: (index: number) => boolean;
+  afterDrop?: 'close' | 'swallow';
+  onDrop?: (req: ProduceRequestInfo) => Promise<void> | void;
+  requestTimeout?: number;
+}
+
+/**
+ * Sends `records` records (default RECORDS) in sends of PER_SEND (record i to partition
+ * i % PARTITIONS, value "v<i>") through a proxy that drops the selected Produce responses, then
+ * reads the topic directly from the broker. `baseOffsets` are the offsets kafkajs got back.
+ */
+async function runThroughProxy(
+  bootstrap: string,
+  admin: Admin,
+  idempotent: boolean,
+  opts: ProxyRunOptions = {},
+): Promise<{ perPartition: Map<number, string[]>; proxy: ResponseDroppingProxy; baseOffsets: string[] }> {
+  const records = opts.records ?? RECORDS;
+  const drop = opts.drop ?? ((index: number) => index % DROP_EVERY === 0);
+  const topic = await newTopic(admin, idempotent ? 'idem-proxy' : 'plain-proxy');
+  const baseOffsets: string[] = [];
+  const proxy = await startResponseDroppingProxy({ upstream: bootstrap, dropProduceResponse: (p) => drop(p.index), afterDrop: opts.afterDrop, onDrop: opts.onDrop });
+  const retry = { retries: 30, initialRetryTime: 50, maxRetryTime: 1000 };
+  const kafka: KafkaClient = createKafka([proxy.bootstrap], {
+    clientId: idempotent ? 'idem-proxy' : 'plain-proxy',
+    requestTimeout: opts.requestTimeout ?? 30_000, // lost responses close the connection: no need to wait for a timeout
+    retry,
+  });
+  const producer: Producer = kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: false,
+    idempotent,
+    maxInFlightRequests: 1,
+    retry,
+  });
+  try {
+    await producer.connect();
+    for (let i = 0; i < records; i += PER_SEND) {
+      const messages = Array.from({ length: PER_SEND }, (_, k) => ({ partition: (i + k) % PARTITIONS, key: `k${i + k}`, value: `v${i + k}` }));
+      const res = await producer.send({ topic, acks: -1, messages });
+      for (const r of res.sort((a, b) => a.partition - b.partition)) baseOffsets.push(`${i}/p${r.partition}@${r.baseOffset}`);
+    }
+  } finally {
+    await producer.disconnect().catch(() => {});
+    await proxy.close();
+  }
+  // read back straight from the broker, not through the proxy
+  const got = await kafkajsReadAll(createKafka([bootstrap]), topic);
+  const perPartition = new Map<number, string[]>();
+  for (const [p, recs] of got) perPartition.set(p, recs.map((r) => r.value!.toString()));
+  return { perPartition, proxy, baseOffsets };
+}
+
+/** "<first record>/p<partition>@<base offset>" for each send of PER_SEND records, partition = record % PARTITIONS. */
+function expectedBaseOffsets(records: number): string[] {
+  const out: string[] = [];
+  const next = new Array<number>(PARTITIONS).fill(0);
+  for (let i = 0; i < records; i += PER_SEND) {
+    const counts = new Array<number>(PARTITIONS).fill(0);
+    for (let k = i; k < i + PER_SEND; k++) counts[k % PARTITIONS]!++;
+    for (let p = 0; p < PARTITIONS; p++) {
+      if (!counts[p]) continue;
+      out.push(`${i}/p${p}@${next[p]}`);
+      next[p]! += counts[p]!;
+    }
+  }
+  return out;
+}
+
+function expectedPartition(p: number, records = RECORDS): string[] {
+  return Array.from({ length: records }, (_, i) => i).filter((i) => i % PARTITIONS === p).map((i) => `v${i}`);
+}
 
 describe('idempotent producer with lost Produce responses (kafkajs through a response-dropping proxy)', { timeout: 120_000 }, () => {
   let broker: TestBroker;
@@ -58,80 +162,8 @@ describe('idempotent producer with lost Produce responses (kafkajs through a res
     await broker?.close();
   });
 
-  async function newTopic(prefix: string): Promise<string> {
-    const topic = uniqueTopic(prefix);
-    assert.equal(await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true }), true);
-    // Apache Kafka answers NOT_LEADER_OR_FOLLOWER for a moment after CreateTopics
-    await waitFor(async () => (await admin.fetchTopicOffsets(topic)).length === PARTITIONS, {
-      timeoutMs: 15_000,
-      message: `partitions of ${topic} answer ListOffsets`,
-    });
-    return topic;
-  }
-
-  /**
-   * Sends RECORDS records in sends of PER_SEND (record i to partition i % PARTITIONS, value
-   * "v<i>") through a proxy that drops every DROP_EVERY-th Produce response, then reads the
-   * topic directly from the broker.
-   */
-  async function runThroughProxy(
-    idempotent: boolean,
-    opts: { records?: number; drop?: (index: number) => boolean; afterDrop?: 'close' | 'swallow'; requestTimeout?: number } = {},
-  ): Promise<{ perPartition: Map<number, string[]>; proxy: ResponseDroppingProxy; baseOffsets: string[] }> {
-    const records = opts.records ?? RECORDS;
-    const drop = opts.drop ?? ((index: number) => index % DROP_EVERY === 0);
-    const topic = await newTopic(idempotent ? 'idem-proxy' : 'plain-proxy');
-    const baseOffsets: string[] = [];
-    const proxy = await startResponseDroppingProxy({ upstream: broker.brokers[0]!, dropProduceResponse: (p) => drop(p.index), afterDrop: opts.afterDrop });
-    const kafka: KafkaClient = createKafka([proxy.bootstrap], {
-      clientId: idempotent ? 'idem-proxy' : 'plain-proxy',
-      requestTimeout: opts.requestTimeout ?? 30_000, // lost responses close the connection: no need to wait for a timeout
-      retry: { retries: 20, initialRetryTime: 50, maxRetryTime: 500 },
-    });
-    const producer: Producer = kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      allowAutoTopicCreation: false,
-      idempotent,
-      maxInFlightRequests: 1,
-      retry: { retries: 20, initialRetryTime: 50, maxRetryTime: 500 },
-    });
-    try {
-      await producer.connect();
-      for (let i = 0; i < records; i += PER_SEND) {
-        const messages = Array.from({ length: PER_SEND }, (_, k) => ({ partition: (i + k) % PARTITIONS, key: `k${i + k}`, value: `v${i + k}` }));
-        const res = await producer.send({ topic, acks: -1, messages });
-        for (const r of res.sort((a, b) => a.partition - b.partition)) baseOffsets.push(`${i}/p${r.partition}@${r.baseOffset}`);
-      }
-    } finally {
-      await producer.disconnect().catch(() => {});
-      await proxy.close();
-    }
-    // read back straight from the broker, not through the proxy
-    const got = await kafkajsReadAll(createKafka(broker.brokers), topic);
-    const perPartition = new Map<number, string[]>();
-    for (const [p, recs] of got) perPartition.set(p, recs.map((r) => r.value!.toString()));
-    return { perPartition, proxy, baseOffsets };
-  }
-
-  /** "<first record>/p<partition>@<base offset>" for each send of PER_SEND records, partition = record % PARTITIONS. */
-  const expectedBaseOffsets = (records: number) => {
-    const out: string[] = [];
-    const next = new Array<number>(PARTITIONS).fill(0);
-    for (let i = 0; i < records; i += PER_SEND) {
-      const counts = new Array<number>(PARTITIONS).fill(0);
-      for (let k = i; k < i + PER_SEND; k++) counts[k % PARTITIONS]!++;
-      for (let p = 0; p < PARTITIONS; p++) {
-        if (!counts[p]) continue;
-        out.push(`${i}/p${p}@${next[p]}`);
-        next[p]! += counts[p]!;
-      }
-    }
-    return out;
-  };
-  const expectedPartition = (p: number, records = RECORDS) => Array.from({ length: records }, (_, i) => i).filter((i) => i % PARTITIONS === p).map((i) => `v${i}`);
-
   it('idempotent: true — every record exactly once and in order although responses were lost after the append', async () => {
-    const { perPartition, proxy, baseOffsets } = await runThroughProxy(true);
+    const { perPartition, proxy, baseOffsets } = await runThroughProxy(broker.brokers[0]!, admin, true);
     assert.ok(proxy.stats.rewrittenResponses > 0, 'broker addresses were rewritten to the proxy');
     // the broker had appended every request whose response was dropped
     for (const d of proxy.stats.dropped) assert.ok(d.droppedResponse?.length && d.droppedResponse.every((r) => r.errorCode === 0), `dropped response of request ${d.index} reported success`);
@@ -148,7 +180,7 @@ describe('idempotent producer with lost Produce responses (kafkajs through a res
 
   it('idempotent: true — also when the connection stays open without the response (the client times out and retries on it)', async () => {
     const records = 100;
-    const { perPartition, proxy, baseOffsets } = await runThroughProxy(true, { records, drop: (i) => i === 3 || i === 11, afterDrop: 'swallow', requestTimeout: 1500 });
+    const { perPartition, proxy, baseOffsets } = await runThroughProxy(broker.brokers[0]!, admin, true, { records, drop: (i) => i === 3 || i === 11, afterDrop: 'swallow', requestTimeout: 1500 });
     assert.equal(proxy.stats.droppedResponses, 2);
     assert.ok(proxy.stats.produceRequests >= records / PER_SEND + 2, `${proxy.stats.produceRequests} Produce requests: the two were retried`);
     for (let p = 0; p < PARTITIONS; p++) {
@@ -158,7 +190,7 @@ describe('idempotent producer with lost Produce responses (kafkajs through a res
   });
 
   it('idempotent: false (control) — the same lost responses duplicate records', async () => {
-    const { perPartition, proxy } = await runThroughProxy(false);
+    const { perPartition, proxy } = await runThroughProxy(broker.brokers[0]!, admin, false);
     assert.ok(proxy.stats.droppedResponses > 0);
     // each dropped response reported a successful append of its PER_SEND records: exactly those are duplicated
     const appendedTwice = proxy.stats.dropped.filter((d) => d.droppedResponse?.length && d.droppedResponse.every((r) => r.errorCode === 0)).length;
@@ -170,6 +202,101 @@ describe('idempotent producer with lost Produce responses (kafkajs through a res
       const firsts = [...new Set(perPartition.get(p))];
       assert.deepEqual(firsts, expectedPartition(p), `partition ${p}: all records present, first occurrences in order`);
     }
+  });
+});
+
+/** A broker restartable on its data at the same address (see restartableBroker). */
+interface RestartableBroker {
+  bootstrap: string;
+  restart(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  close(): Promise<void>;
+}
+
+const kafkaRestartPort = process.env.TXN_RESTART_KAFKA_PORT ? Number(process.env.TXN_RESTART_KAFKA_PORT) : undefined;
+
+/**
+ * The Tributary CLI as a child process on a fixed port, or with TXN_RESTART_KAFKA_PORT=P Apache
+ * Kafka from compat/kafka on port P (killed or stopped and started again with --keep-data).
+ */
+async function restartableBroker(): Promise<RestartableBroker> {
+  if (kafkaRestartPort !== undefined) {
+    const port = kafkaRestartPort;
+    const script = (name: string) => join(REPO_ROOT, 'compat/kafka', name);
+    return {
+      bootstrap: `127.0.0.1:${port}`,
+      async restart(signal) {
+        if (signal === 'SIGKILL') {
+          const pid = Number(readFileSync(join(REPO_ROOT, `compat/kafka/target/run-${port}/kafka.pid`), 'utf8').trim());
+          process.kill(pid, 'SIGKILL');
+          await waitFor(() => { try { process.kill(pid, 0); return false; } catch { return true; } }, { timeoutMs: 10_000 });
+        } else {
+          await execFileP('bash', [script('stop-kafka.sh'), '--port', String(port)]);
+        }
+        await execFileP('bash', [script('start-kafka.sh'), '--port', String(port), '--keep-data'], { timeout: 120_000 });
+      },
+      async close() {},
+    };
+  }
+  const dataDir = await makeTempDir('tributary-idem-');
+  const port = await freePort();
+  const start = () => spawnBrokerProcess({ dataDir, port });
+  let proc: BrokerProcess = await start().catch(async (e: Error) => {
+    await removeDir(dataDir);
+    throw e;
+  });
+  return {
+    bootstrap: proc.bootstrap,
+    async restart(signal) {
+      proc.kill(signal);
+      await proc.waitForExit(20_000);
+      proc = await start();
+    },
+    async close() {
+      proc.kill('SIGTERM');
+      await proc.waitForExit(20_000).catch(() => proc.kill('SIGKILL'));
+      if (process.env.TRIBUTARY_KEEP_DATA !== '1') await removeDir(dataDir);
+    },
+  };
+}
+
+const crashSkip = kafkaRestartPort === undefined && externalBootstrap()
+  ? 'restarts the broker: runs on the Tributary CLI (BOOTSTRAP_SERVERS is set; see TXN_RESTART_KAFKA_PORT)'
+  : undefined;
+
+describe('idempotent producer when the broker dies between the append and the response', { skip: crashSkip, timeout: kafkaRestartPort !== undefined ? 300_000 : 60_000 }, () => {
+  let broker: RestartableBroker;
+  let admin: Admin;
+
+  before(async () => {
+    broker = await restartableBroker();
+    admin = createKafka([broker.bootstrap], { retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000 } }).admin();
+    await admin.connect();
+  });
+  after(async () => {
+    await admin?.disconnect().catch(() => {});
+    await broker?.close();
+  });
+
+  it('a retry that reaches the restarted broker (SIGKILL, then SIGTERM) is answered as a duplicate', async () => {
+    const records = 200;
+    const restarts: string[] = [];
+    // the 8th Produce: the broker is killed after appending it; the 25th: stopped cleanly.
+    // The proxy holds the client's reconnection until the broker is back.
+    const { perPartition, proxy, baseOffsets } = await runThroughProxy(broker.bootstrap, admin, true, {
+      records,
+      drop: (i) => i === 8 || i === 25,
+      onDrop: async (req) => {
+        const signal = req.index === 8 ? 'SIGKILL' : 'SIGTERM';
+        await broker.restart(signal);
+        restarts.push(`${signal} after Produce ${req.index}`);
+      },
+    });
+    assert.deepEqual(restarts, ['SIGKILL after Produce 8', 'SIGTERM after Produce 25']);
+    for (const d of proxy.stats.dropped) assert.ok(d.droppedResponse?.length && d.droppedResponse.every((r) => r.errorCode === 0), `dropped response of request ${d.index} reported success`);
+    for (let p = 0; p < PARTITIONS; p++) {
+      assert.deepEqual(perPartition.get(p), expectedPartition(p, records), `partition ${p}: each record once, in send order`);
+    }
+    assert.deepEqual(baseOffsets, expectedBaseOffsets(records), 'the retries got the original offsets');
   });
 });
 

@@ -65,6 +65,13 @@ export interface ResponseDroppingProxyOptions {
    * client's request timeout tells it the response is missing.
    */
   afterDrop?: 'close' | 'swallow';
+  /**
+   * Called after a response is dropped (before the connection is closed). If it returns a
+   * promise, connections that clients open meanwhile wait until it settles before the proxy
+   * connects them upstream: e.g. the test kills and restarts the broker between the lost
+   * response and the client's retry.
+   */
+  onDrop?: (req: ProduceRequestInfo) => Promise<void> | void;
 }
 
 export interface ProxyStats {
@@ -195,7 +202,15 @@ export async function startResponseDroppingProxy(opts: ResponseDroppingProxyOpti
   const sockets = new Set<net.Socket>();
   let advertised = { host: opts.host ?? '127.0.0.1', port: 0 };
 
+  let gate: Promise<void> | undefined;
   const server = net.createServer((client) => {
+    client.on('error', () => client.destroy());
+    sockets.add(client);
+    if (gate) void gate.then(() => serve(client), () => serve(client));
+    else serve(client);
+  });
+  const serve = (client: net.Socket) => {
+    if (client.destroyed) return;
     const connection = ++stats.connections;
     const broker = net.createConnection(upstream);
     sockets.add(client);
@@ -273,6 +288,13 @@ export async function startResponseDroppingProxy(opts: ResponseDroppingProxyOpti
           stats.droppedResponses++;
           const info = stats.dropped.find((d) => d.connection === connection && d.correlationId === correlationId);
           if (info) info.droppedResponse = decodeProduceResponse(frame, req.apiVersion);
+          if (info && opts.onDrop) {
+            const settled = Promise.resolve(opts.onDrop(info));
+            const current: Promise<void> = settled.then(() => {}, () => {}).finally(() => {
+              if (gate === current) gate = undefined;
+            });
+            gate = current;
+          }
           if (afterDrop === 'close') {
             teardown();
             return;
@@ -291,7 +313,7 @@ export async function startResponseDroppingProxy(opts: ResponseDroppingProxyOpti
         client.write(sizePrefixed(out));
       }
     });
-  });
+  };
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
