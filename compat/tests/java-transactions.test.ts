@@ -118,7 +118,7 @@ async function pipelineTest(t: TestContext, n: number, k: number, mode: 'assign'
 }
 
 test(`java ${VERSION}: exactly-once consume-transform-produce, ${N} records over ${TXN_PARTITIONS} partitions, every 7th transaction aborted, ${HOW}`,
-  { skip, timeout: 240_000 }, (t) => pipelineTest(t, N, kills(), 'assign'));
+  { skip, timeout: 240_000 }, (t) => pipelineTest(t, N, kills(), process.env.COMPAT_TXN_MODE === 'subscribe' ? 'subscribe' : 'assign'));
 
 // subscribe(): sendOffsetsToTransaction carries the group generation and member id (KIP-447),
 // which TxnOffsetCommit checks
