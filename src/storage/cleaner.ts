@@ -36,6 +36,7 @@ import {
 } from '../protocol/record-batch.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 import { cleanBatch, mapBatch, type CleanContext } from './compaction.ts';
+import { TxnTracker, type TxnView } from './cleaner-txns.ts';
 import type { LogConfig } from './log-config.ts';
 import { Segment, SegmentCorruptError, type SegmentIo } from './segment.ts';
 import { cleanedPath, installCleaned, type SwapStepHook } from './segment-swap.ts';
@@ -82,6 +83,12 @@ export interface CleanerHost {
   replace(old: readonly Segment[], cleaned: Segment): void;
   /** True once the log is closing: the pass stops at the next batch. */
   stopping(): boolean;
+  /** Cleaning never passes this offset: transactions before it are finished. */
+  readonly lastStableOffset: number;
+  /** The producer state as the cleaner asks it (taken at the start of a pass). */
+  txns(): TxnView;
+  /** Forgets the aborted transactions of ABORT markers about to be removed, durably (before the swap). */
+  forgetAborted(markers: readonly { producerId: number; markerOffset: number }[]): Promise<void>;
 }
 
 export interface CleanOptions {
@@ -134,9 +141,11 @@ async function plan(host: CleanerHost, state: CleanerState, opts: CleanOptions):
   const segs = host.segments();
   const c = host.config;
   const cleanable: Segment[] = [];
+  const lastStable = host.lastStableOffset;
   for (let i = 0; i + 1 < segs.length && segs[i]!.sealed; i++) {
     const s = segs[i]!;
     if (c.minCompactionLagMs > 0 && s.maxTimestamp > opts.now - c.minCompactionLagMs) break;
+    if (segs[i + 1]!.baseOffset > lastStable) break; // an open transaction: Kafka cleans only below the LSO
     cleanable.push(s);
   }
   if (cleanable.length === 0) return null;
@@ -231,13 +240,14 @@ export async function cleanLog(
   if (!p) return null;
   const maxKeys = opts.maxMapKeys ?? DEFAULT_MAX_MAP_KEYS;
   const map = new Map<string, number>();
+  const txns = new TxnTracker(host.txns());
   let mapEnd = p.dirtyStart;
   while (mapEnd < p.cleanable.length && (mapEnd === p.dirtyStart || map.size < maxKeys)) {
-    for await (const batch of batchesOf(p.cleanable[mapEnd]!, host)) mapBatch(batch, map);
+    for await (const batch of batchesOf(p.cleanable[mapEnd]!, host)) mapBatch(batch, map, txns.view);
     mapEnd++;
   }
   const endOffset = mapEnd > 0 ? p.ends[mapEnd - 1]! : p.cleanable[0]!.baseOffset;
-  const ctx: CleanContext = { map, now: opts.now, deleteRetentionMs: host.config.deleteRetentionMs };
+  const ctx: CleanContext = { map, now: opts.now, deleteRetentionMs: host.config.deleteRetentionMs, txns };
   const stats: CleanStats = {
     reason: p.reason,
     dirtyRatio: p.dirtyRatio,
@@ -257,6 +267,17 @@ export async function cleanLog(
     stats.recordsRemoved += written.removed;
     stats.segmentsWritten++;
     if (written.horizon >= 0 && (horizon < 0 || written.horizon < horizon)) horizon = written.horizon;
+    if (txns.removedAborts.length > 0) {
+      // Entry first, then marker: an aborted entry without its marker would hide the producer's later data.
+      try {
+        await host.forgetAborted(txns.removedAborts);
+      } catch (err) {
+        await written.segment.close().catch(() => {});
+        await fs.rm(cleanedPath(host.dir, written.segment.baseOffset), { force: true }).catch(() => {});
+        throw err;
+      }
+      txns.removedAborts = [];
+    }
     let renamed: string[][];
     try {
       renamed = await installCleaned(written.segment, old, { logger: host.logger, hook: opts.hook });

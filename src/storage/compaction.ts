@@ -10,14 +10,13 @@
  *   delete horizon (now + delete.retention.ms, stored in the base-timestamp field with the
  *   0x40 attribute, record timestamp deltas re-based so record timestamps do not change);
  *   once a later pass runs past that horizon the tombstone is removed;
- * - control batches and transactional batches are kept whole, and transactional records do
- *   not enter the offset map: without the aborted-transaction index (issue 6) the cleaner
- *   cannot tell committed from aborted data, so it never removes either, and an aborted
- *   record never causes an older committed one to be removed;
+ * - records of aborted transactions are removed and never enter the offset map; committed
+ *   transactional records are compacted like any others; markers are removed once their
+ *   transaction has nothing left, after a delete horizon (cleaner-txns.ts);
  * - a batch keeps its base offset and its last offset delta even when records are removed
  *   (the producer's last sequence is derived from them); a batch that loses every record is
- *   dropped, unless it carries a producer id, then an empty batch (header only) is kept so
- *   the producer's sequence state survives compaction.
+ *   dropped, unless it is the last batch of its producer, then an empty batch (header only) is
+ *   kept so the producer's sequence state survives compaction.
  * A rewritten batch is compressed again with its own codec.
  */
 import {
@@ -31,6 +30,7 @@ import {
   OFFSET_ATTRIBUTES,
   OFFSET_BASE_TIMESTAMP,
   OFFSET_CRC,
+  OFFSET_LAST_OFFSET_DELTA,
   OFFSET_MAX_TIMESTAMP,
   OFFSET_PRODUCER_ID,
   OFFSET_RECORD_COUNT,
@@ -41,6 +41,8 @@ import {
 import { compress } from '../protocol/compression.ts';
 import { batchRecords, type RawRecord } from '../protocol/batch-rewrite.ts';
 import { varintSize, varlongSize, writeVarint, writeVarlong } from '../protocol/varint.ts';
+import { readTxnMarker } from '../protocol/control-batch.ts';
+import { NO_TXNS, TxnTracker, type TxnView } from './cleaner-txns.ts';
 
 /** The offset map's key for a record key (latin1 keeps every byte as one char). */
 export function mapKey(key: Buffer): string {
@@ -51,14 +53,14 @@ function attributes(batch: Buffer): number {
   return batch.readInt16BE(OFFSET_ATTRIBUTES);
 }
 
-/** True for batches the cleaner keeps whole and leaves out of the offset map. */
-export function keptWhole(batch: Buffer): boolean {
-  return (attributes(batch) & (ATTR_CONTROL | ATTR_TRANSACTIONAL)) !== 0;
+/** True for a batch of an aborted transaction. */
+function isAborted(batch: Buffer, txns: TxnView): boolean {
+  return (attributes(batch) & ATTR_TRANSACTIONAL) !== 0 && txns.isAborted(readInt53(batch, OFFSET_PRODUCER_ID), readInt53(batch, 0));
 }
 
-/** Adds a batch's keys to the offset map (key → its latest offset). */
-export function mapBatch(batch: Buffer, map: Map<string, number>): void {
-  if (keptWhole(batch)) return;
+/** Adds a batch's keys to the offset map (key → its latest offset); markers and aborted data do not count. */
+export function mapBatch(batch: Buffer, map: Map<string, number>, txns: TxnView = NO_TXNS): void {
+  if ((attributes(batch) & ATTR_CONTROL) !== 0 || isAborted(batch, txns)) return;
   const base = readInt53(batch, 0);
   for (const r of batchRecords(batch).records) {
     if (r.key !== null) map.set(mapKey(r.key), base + r.offsetDelta);
@@ -70,6 +72,8 @@ export interface CleanContext {
   map: ReadonlyMap<string, number>;
   now: number;
   deleteRetentionMs: number;
+  /** Transactions of this pass (default: none, every emptied producer batch kept). */
+  txns?: TxnTracker;
 }
 
 export interface CleanedBatch {
@@ -81,12 +85,25 @@ export interface CleanedBatch {
 }
 
 export function cleanBatch(batch: Buffer, ctx: CleanContext): CleanedBatch {
-  if (keptWhole(batch)) return { batch, removed: 0, horizon: -1 };
+  const txns = ctx.txns ?? new TxnTracker(NO_TXNS);
   const attrs = attributes(batch);
   const base = readInt53(batch, 0);
   const baseTimestamp = readInt53(batch, OFFSET_BASE_TIMESTAMP);
   const oldHorizon = (attrs & ATTR_DELETE_HORIZON) !== 0 ? baseTimestamp : -1;
+  const producerId = readInt53(batch, OFFSET_PRODUCER_ID);
+  if ((attrs & ATTR_CONTROL) !== 0) return cleanMarker(batch, producerId, oldHorizon, txns, ctx);
   const { body, records } = batchRecords(batch);
+  const lastOfProducer = producerId >= 0 && txns.view.isLastOfProducer(producerId, base + batch.readInt32BE(OFFSET_LAST_OFFSET_DELTA));
+  if ((attrs & ATTR_TRANSACTIONAL) !== 0) {
+    const aborted = txns.view.isAborted(producerId, base);
+    txns.onTransactionalBatch(producerId, aborted, !aborted || lastOfProducer);
+    if (aborted) {
+      if (records.length === 0 && lastOfProducer) return { batch, removed: 0, horizon: -1 };
+      return { batch: lastOfProducer ? emptyBatch(batch) : null, removed: records.length, horizon: -1 };
+    }
+  }
+  // An empty batch from an earlier pass stays only while it is its producer's last one.
+  if (records.length === 0) return { batch: lastOfProducer ? batch : null, removed: 0, horizon: -1 };
   const kept: RawRecord[] = [];
   let tombstones = 0;
   for (const r of records) {
@@ -103,11 +120,26 @@ export function cleanBatch(batch: Buffer, ctx: CleanContext): CleanedBatch {
   const newHorizon = tombstones > 0 && oldHorizon < 0 ? Math.min(ctx.now + ctx.deleteRetentionMs, Number.MAX_SAFE_INTEGER) : -1;
   const horizon = tombstones === 0 ? -1 : newHorizon >= 0 ? newHorizon : oldHorizon;
   if (removed === 0 && newHorizon < 0) return { batch, removed, horizon };
-  if (kept.length === 0) {
-    const producerId = readInt53(batch, OFFSET_PRODUCER_ID);
-    return { batch: producerId >= 0 ? emptyBatch(batch) : null, removed, horizon: -1 };
-  }
+  if (kept.length === 0) return { batch: lastOfProducer ? emptyBatch(batch) : null, removed, horizon: -1 };
   return { batch: rebuild(batch, body, kept, newHorizon), removed, horizon };
+}
+
+/**
+ * A transaction marker: kept while its transaction has batches left; once it has none, it
+ * gets a delete horizon, and a pass after the horizon removes it (Kafka's rules, KIP-534).
+ */
+function cleanMarker(batch: Buffer, producerId: number, oldHorizon: number, txns: TxnTracker, ctx: CleanContext): CleanedBatch {
+  const marker = batch.length > BATCH_HEADER_SIZE ? readTxnMarker(batch) : null;
+  if (!txns.markerDiscardable(producerId, marker)) return { batch, removed: 0, horizon: -1 };
+  if (oldHorizon >= 0) {
+    if (ctx.now < oldHorizon) return { batch, removed: 0, horizon: oldHorizon };
+    if (marker && !marker.committed) txns.removedAborts.push({ producerId, markerOffset: readInt53(batch, 0) });
+    return { batch: null, removed: 1, horizon: -1 };
+  }
+  if (!marker) return { batch: null, removed: 0, horizon: -1 }; // an empty control batch: nothing to keep
+  const horizon = Math.min(ctx.now + ctx.deleteRetentionMs, Number.MAX_SAFE_INTEGER);
+  const { body, records } = batchRecords(batch);
+  return { batch: rebuild(batch, body, records, horizon), removed: 0, horizon };
 }
 
 /** The batch with `kept` as its records, re-based on `newHorizon` when that is set. */

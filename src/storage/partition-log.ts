@@ -903,6 +903,14 @@ export class PartitionLog {
       },
       segments: () => this.#segments,
       stopping: () => this.#closing !== null || this.#offline,
+      get lastStableOffset() {
+        return log.lastStableOffset;
+      },
+      txns: () => this.#producers.cleanerView(),
+      forgetAborted: async (markers) => {
+        this.#producers.forgetAborted(markers);
+        await writeSnapshot(this.dir, this.#nextOffset, this.#producers);
+      },
       replace: (old, cleaned) => {
         const at = this.#segments.indexOf(old[0]!);
         if (at < 0 || old.some((s, i) => this.#segments[at + i] !== s)) throw new Error('cleaned segments are no longer in the log');

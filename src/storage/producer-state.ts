@@ -160,10 +160,9 @@ export class ProducerState {
       e.producerEpoch = b.producerEpoch;
       e.batches = [];
     }
-    if (b.baseSequence >= 0) {
-      if (e.batches.length === BATCHES_TO_RETAIN) e.batches.shift();
-      e.batches.push({ firstSeq: b.baseSequence, lastSeq: b.lastSequence, firstOffset, lastOffset, timestamp: b.maxTimestamp });
-    }
+    // Coordinator batches (sequence -1) are remembered too: the cleaner keeps a producer's last batch.
+    if (e.batches.length === BATCHES_TO_RETAIN) e.batches.shift();
+    e.batches.push({ firstSeq: b.baseSequence, lastSeq: b.lastSequence, firstOffset, lastOffset, timestamp: b.maxTimestamp });
     e.lastTimestamp = b.maxTimestamp;
     if (b.isTransactional && e.currentTxnFirstOffset < 0) e.currentTxnFirstOffset = firstOffset;
   }
@@ -217,6 +216,29 @@ export class ProducerState {
     }
     for (let i = lo; i < list.length; i++) if (list[i]!.firstOffset < to) out.push(list[i]!);
     return out;
+  }
+
+  /** The cleaner's view: aborted transactions by producer, and each producer's last data batch. */
+  cleanerView(): { isAborted(producerId: number, offset: number): boolean; isLastOfProducer(producerId: number, lastOffset: number): boolean } {
+    const byProducer = new Map<number, AbortedTxn[]>();
+    for (const a of this.aborted) {
+      let list = byProducer.get(a.producerId);
+      if (!list) byProducer.set(a.producerId, (list = []));
+      list.push(a);
+    }
+    return {
+      isAborted: (producerId, offset) => byProducer.get(producerId)?.some((a) => a.firstOffset <= offset && offset < a.lastOffset) ?? false,
+      isLastOfProducer: (producerId, lastOffset) => {
+        const b = this.producers.get(producerId)?.batches;
+        return b !== undefined && b.length > 0 && b[b.length - 1]!.lastOffset === lastOffset;
+      },
+    };
+  }
+
+  /** Drops the aborted-transaction entries whose markers the cleaner removes. */
+  forgetAborted(markers: readonly { producerId: number; markerOffset: number }[]): void {
+    const gone = new Set(markers.map((m) => `${m.producerId}:${m.markerOffset}`));
+    this.aborted = this.aborted.filter((a) => !gone.has(`${a.producerId}:${a.lastOffset}`));
   }
 
   /** Forgets aborted transactions wholly below the log start offset (their data is gone). */
