@@ -32,6 +32,12 @@
  *    never become visible read_committed and its offsets are not committed; the new producer's
  *    transaction commits.
  *
+ * 3. Transaction timeout: a producer sends in a transaction and never ends it; the coordinator
+ *    aborts it once transactionTimeout (1.5 s) has passed, so the last stable offset moves on
+ *    and read_committed readers see the records written after it; the producer's late commit
+ *    gets INVALID_PRODUCER_EPOCH. (Tributary runs with a 500 ms
+ *    transaction.abort.timed.out.transaction.cleanup.interval.ms; Kafka's default 10 s is fine.)
+ *
  * The output is read without a group, with kafkajs's own Fetch requests (isolation level
  * READ_COMMITTED or READ_UNCOMMITTED) and kafkajs's own aborted-transaction filter (the one its
  * Consumer uses, consumer/filterAbortedMessages.js).
@@ -119,7 +125,11 @@ async function startPipelineBroker(): Promise<PipelineBroker> {
   if (ext) return { bootstrap: ext.split(',')[0]!.trim(), close: async () => {} };
   const dataDir = await makeTempDir('tributary-txn-');
   const port = await freePort();
-  const start = () => spawnBrokerProcess({ dataDir, port, extraArgs: ['--config', 'group.initial.rebalance.delay.ms=0'] });
+  const start = () => spawnBrokerProcess({
+    dataDir,
+    port,
+    extraArgs: ['--config', 'group.initial.rebalance.delay.ms=0', '--config', 'transaction.abort.timed.out.transaction.cleanup.interval.ms=500'],
+  });
   let proc: BrokerProcess = await start().catch(async (e: Error) => {
     await removeDir(dataDir);
     throw e;
@@ -552,6 +562,42 @@ describe('kafkajs 2.2.4 transactions: consume-transform-produce', { timeout: kaf
     assert.deepEqual(await values('read_uncommitted'), [[0, ['zombie-1', 'successor']], [1, ['zombie-1', 'successor']], [2, ['successor']]]);
     const group = await admin.fetchOffsets({ groupId, topics: [output] });
     assert.equal(group[0]!.partitions.find((p) => p.partition === 0)!.offset, '42', "the successor's offset commit, not the zombie's");
+  });
+
+  it('aborts a transaction its producer abandoned once its timeout passes; read_committed readers then get past it and the producer is fenced', async () => {
+    const topic = await createTopic('txn-timeout', 1);
+    const abandoning = kafka.producer({ transactionalId: `${topic}-txn`, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 1500, allowAutoTopicCreation: false });
+    const plain = kafka.producer({ idempotent: false, allowAutoTopicCreation: false, retry: { retries: 0 } });
+    await abandoning.connect();
+    await plain.connect();
+    try {
+      const txn = await abandoning.transaction();
+      await txn.send({ topic, acks: -1, messages: [{ partition: 0, value: 'abandoned' }] });
+      await plain.send({ topic, acks: -1, messages: [{ partition: 0, value: 'after' }] });
+      // the open transaction holds the last stable offset at its first record
+      assert.deepEqual(await partitionEnds(kafka, topic, 0), { highWatermark: 2n, lastStableOffset: 0n });
+
+      // no commit, no abort: the coordinator aborts it after transaction.timeout.ms (1.5 s), at its
+      // next check for timed-out transactions (Kafka's default interval is 10 s)
+      const committedValues = await waitFor(async () => {
+        const v = (await readTopic(kafka, topic, 'read_committed')).get(0)!.map((r) => r.value);
+        return v.length ? v : undefined;
+      }, { timeoutMs: 30_000, intervalMs: 250, message: 'the abandoned transaction is aborted and read_committed gets past it' });
+      assert.deepEqual(committedValues, ['after']);
+      assert.deepEqual((await readTopic(kafka, topic, 'read_uncommitted')).get(0)!.map((r) => r.value), ['abandoned', 'after']);
+      assert.deepEqual(await partitionEnds(kafka, topic, 0), { highWatermark: 3n, lastStableOffset: 3n }, 'the abort marker is at offset 2');
+
+      // the producer comes back: its epoch was bumped by the abort
+      await assert.rejects(txn.commit(), (err: unknown) => {
+        const e = err as { name?: string; type?: string; code?: number };
+        assert.equal(e.type, 'INVALID_PRODUCER_EPOCH', String(err));
+        assert.equal(e.code, INVALID_PRODUCER_EPOCH);
+        return true;
+      });
+    } finally {
+      await abandoning.disconnect().catch(() => {});
+      await plain.disconnect().catch(() => {});
+    }
   });
 });
 
