@@ -1,12 +1,15 @@
 /**
  * DescribeProducers (key 61): partitions answer with their error or with their active
- * producers. Only plain (non-idempotent) producers write here, so every list is empty; the
- * errors are Kafka's. Checked against Apache Kafka 4.3.1 (BOOTSTRAP_SERVERS=127.0.0.1:PORT).
+ * producers: none for plain producers; idempotent and transactional ones with their epoch,
+ * last sequence, last timestamp and open transaction. The errors are Kafka's. Checked against Apache Kafka 4.3.1 (BOOTSTRAP_SERVERS=127.0.0.1:PORT).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { batch, createTopic, E, produceOk, startTarget, tributaryOnly, uniqueTopic, type Any, type RawClient, type Target } from './helpers.ts';
 import { offlinePartition } from './offline-partition.ts';
+import { addPartitions, endTxn, initPid, initTxn, txnId } from './txn-helpers.ts';
+import { buildRecordBatch } from '../../src/protocol/records.ts';
+import { ATTR_TRANSACTIONAL } from '../../src/protocol/record-batch.ts';
 
 const DescribeProducers = 61;
 const KAFKA_STORAGE_ERROR = 56;
@@ -36,6 +39,30 @@ describe('DescribeProducers', () => {
     await produceOk(c, topic, 0, batch(['a', 'b']));
     const res = await describeProducers(c, [{ name: topic, partitionIndexes: [0, 1] }]);
     assert.deepEqual(res.topics, [{ name: topic, partitions: [ok(0), ok(1)] }]);
+  });
+
+  test('idempotent and transactional producers are listed with their state', async () => {
+    const topic = uniqueTopic('dp-idem');
+    await createTopic(c, topic, 1);
+    const init = await initPid(c, null);
+    const idem = { producerId: init.producerId as bigint, producerEpoch: init.producerEpoch as number };
+    const ts = Date.now();
+    const rec = (p: typeof idem, seq: number, n: number, attributes = 0) =>
+      buildRecordBatch({ baseTimestamp: ts, producerId: Number(p.producerId), producerEpoch: p.producerEpoch, baseSequence: seq, attributes, records: Array.from({ length: n }, () => ({ value: Buffer.from('v') })) });
+    await produceOk(c, topic, 0, rec(idem, 0, 3));
+    await produceOk(c, topic, 0, rec(idem, 3, 2));
+    const id = txnId('dp');
+    const txn = await initTxn(c, id);
+    await addPartitions(c, id, txn, [{ name: topic, partitions: [0] }]);
+    const res = await c.request(0, 9, { transactionalId: id, acks: -1, timeoutMs: 30_000, topicData: [{ name: topic, partitionData: [{ index: 0, records: rec(txn, 0, 1, ATTR_TRANSACTIONAL) }] }] });
+    assert.equal(res.responses[0].partitionResponses[0].errorCode, E.NONE);
+    const described = await describeProducers(c, [{ name: topic, partitionIndexes: [0] }]);
+    const producers = [...described.topics[0].partitions[0].activeProducers].sort((a: Any, b: Any) => Number(a.currentTxnStartOffset - b.currentTxnStartOffset));
+    assert.deepEqual(producers, [
+      { producerId: idem.producerId, producerEpoch: idem.producerEpoch, lastSequence: 4, lastTimestamp: BigInt(ts), coordinatorEpoch: -1, currentTxnStartOffset: -1n },
+      { producerId: txn.producerId, producerEpoch: txn.producerEpoch, lastSequence: 0, lastTimestamp: BigInt(ts), coordinatorEpoch: -1, currentTxnStartOffset: 5n },
+    ]);
+    await endTxn(c, id, txn, false);
   });
 
   test('unknown topic → UNKNOWN_TOPIC_OR_PARTITION with its message; unknown partition → the same code, no message', async () => {
