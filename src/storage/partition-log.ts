@@ -33,9 +33,9 @@ import { LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.
 import { readLogStartOffset, writeLogStartOffset } from './log-start-checkpoint.ts';
 import { CleanAborted, SwapFailed, cleanLog, readCleanerState, type CleanStats, type CleanerHost, type CleanerState } from './cleaner.ts';
 import type { SwapStepHook } from './segment-swap.ts';
-import { ProducerState, type AbortedTxn, type AppendOrigin, type ProducerBatch, type ProducerEntry } from './producer-state.ts';
-import { producerBatchAt, replayProducerBatches } from './producer-batches.ts';
-import { deleteSnapshotsAfter, loadLatestSnapshot, pruneSnapshots, writeSnapshot } from './producer-snapshot.ts';
+import type { AbortedTxn, AppendOrigin, ProducerBatch, ProducerEntry } from './producer-state.ts';
+import { producerBatchAt } from './producer-batches.ts';
+import { LogProducers } from './log-producers.ts';
 
 export type { ReadResult } from './log-reads.ts';
 
@@ -119,13 +119,8 @@ export class PartitionLog {
   #maintenance: Promise<unknown> = Promise.resolve();
   /** The cleaner's checkpoint, read on the first pass. */
   #cleanerState: CleanerState | null = null;
-  /** Idempotent and transactional producers (producer-state.ts); rebuilt from a snapshot and the log on open. */
-  #producers: ProducerState;
-  /**
-   * Set while the producer state is rebuilt after a failed write rolled the tail back: appends
-   * with a producer id are refused (retriably) until the state matches the log again.
-   */
-  #producersStale = 0;
+  /** Idempotent and transactional producers (log-producers.ts); rebuilt from a snapshot and the log on open. */
+  readonly #producerLog: LogProducers;
 
   readonly #queue = new TaskQueue<Task>({
     run: (group) => this.#runTasks(group),
@@ -149,7 +144,18 @@ export class PartitionLog {
     this.#nextOffset = segments[segments.length - 1]!.nextOffset;
     this.#writtenOffset = this.#nextOffset;
     this.#logStartOffset = logStartOffset;
-    this.#producers = new ProducerState(`${opts.topic}-${opts.partition}`);
+    this.#producerLog = new LogProducers({
+      dir: opts.dir,
+      where: `${opts.topic}-${opts.partition}`,
+      logger: opts.logger,
+      nextOffset: () => this.#nextOffset,
+      writtenOffset: () => this.#writtenOffset,
+      logStartOffset: () => this.#logStartOffset,
+      read: (offset, maxBytes, o) => this.read(offset, maxBytes, o),
+      barrier: () => this.#queue.barrier(),
+      offline: () => this.#offline,
+      goOffline: (reason) => this.#goOffline(reason),
+    });
     for (const s of segments) s.assignedSize = s.size;
     // The recovered tail may exist only in the page cache (the previous process died before
     // syncing it): the first sync() or roll fdatasyncs it before it counts as durable.
@@ -199,7 +205,7 @@ export class PartitionLog {
     }
     const log = new PartitionLog(opts, segments, epochs, logStartOffset);
     try {
-      await log.#loadProducers();
+      await log.#producerLog.load();
     } catch (err) {
       await log.close().catch(() => {});
       throw err;
@@ -239,30 +245,28 @@ export class PartitionLog {
    * consumers read up to here.
    */
   get lastStableOffset(): number {
-    const hw = this.#writtenOffset;
-    const unstable = this.#producers.firstUnstableOffset(hw);
-    return unstable === null ? hw : Math.min(unstable, hw);
+    return this.#producerLog.lastStableOffset(this.#writtenOffset);
   }
 
   /** Aborted transactions with data in [from, to) (for read_committed fetches). */
   abortedTransactions(from: number, to: number): AbortedTxn[] {
-    return this.#producers.abortedBetween(from, to);
+    return this.#producerLog.state.abortedBetween(from, to);
   }
 
   /** The producers with state in this partition (DescribeProducers). */
   get activeProducers(): readonly ProducerEntry[] {
-    return [...this.#producers.producers.values()];
+    return [...this.#producerLog.state.producers.values()];
   }
 
   /** Forgets producers idle for `expirationMs` without an open transaction (producer.id.expiration.ms). */
   expireProducers(now: number, expirationMs: number): void {
-    const n = this.#producers.expire(now, expirationMs);
+    const n = this.#producerLog.state.expire(now, expirationMs);
     if (n > 0) this.#logger.debug('expired idle producers', { topic: this.topic, partition: this.partition, producers: n });
   }
 
   /** True if the producer has written to a transaction here that has no marker yet. */
   hasOngoingTransaction(producerId: number): boolean {
-    return this.#producers.hasOngoingTransaction(producerId);
+    return this.#producerLog.state.hasOngoingTransaction(producerId);
   }
 
   get offline(): boolean {
@@ -337,7 +341,7 @@ export class PartitionLog {
       producerBatch = pb;
     }
     if (producerBatch) {
-      const early = this.#checkProducer(producerBatch, opts.origin ?? 'client');
+      const early = this.#producerLog.check(producerBatch, opts.origin ?? 'client');
       if (early) return early;
     }
     let offsets = 0;
@@ -361,7 +365,7 @@ export class PartitionLog {
       planned.push({ pos: b.pos, size: b.size, lastOffset: offset - 1, maxTimestamp });
     }
     this.#nextOffset = offset;
-    if (producerBatch) this.#producers.apply(producerBatch, baseOffset, offset - 1);
+    if (producerBatch) this.#producerLog.state.apply(producerBatch, baseOffset, offset - 1);
     segment.assignedSize += records.length;
     segment.pendingBatches += batches.length;
     segment.rollBaseMs ??= this.#clock.now();
@@ -376,30 +380,6 @@ export class PartitionLog {
     return new Promise<AppendResult>((resolve, reject) => {
       this.#queue.push({ kind: 'write', segment, buffer: records, batches: planned, result, resolve, reject });
     });
-  }
-
-  /**
-   * The producer-state verdict on a batch about to be appended: null to go on, or the promise
-   * to return instead (a duplicate's original offsets, or the error).
-   */
-  #checkProducer(pb: ProducerBatch, origin: AppendOrigin): Promise<AppendResult> | null {
-    if (this.#producersStale > 0) {
-      return Promise.reject(
-        new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `the producer state of ${this.topic}-${this.partition} is being rebuilt after a failed write`),
-      );
-    }
-    if (origin === 'client') {
-      const dup = this.#producers.findDuplicate(pb);
-      if (dup) {
-        // Answer once the original is written, as its own response would be.
-        return this.#queue.barrier().then(() => {
-          if (dup.lastOffset >= this.#writtenOffset) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, 'the original append of this batch failed');
-          return { baseOffset: dup.firstOffset, lastOffset: dup.lastOffset, logAppendTime: -1, logStartOffset: this.logStartOffset, duplicate: true };
-        });
-      }
-    }
-    const err = this.#producers.check(pb, this.#nextOffset, origin);
-    return err ? Promise.reject(err) : null;
   }
 
   /** Rolls to a new segment when the append would not fit the active one (Kafka's shouldRoll). */
@@ -517,53 +497,7 @@ export class PartitionLog {
       }
     }
     for (const t of failed) t.reject(error);
-    this.#rebuildProducers();
-  }
-
-  /**
-   * The producer state saw appends that were rolled back: rebuild it from the log (appends with
-   * a producer id are refused meanwhile, retriably). Runs outside the write queue, which goes on.
-   */
-  #rebuildProducers(): void {
-    this.#producersStale++;
-    this.#loadProducers().then(
-      () => this.#producersStale--,
-      (err: Error) => this.#goOffline(`could not rebuild the producer state: ${err.message}`),
-    );
-  }
-
-  /**
-   * Loads the newest snapshot at or below the written end (dropping newer ones: they describe
-   * appends that are not in the log) and replays the batches after it.
-   */
-  async #loadProducers(): Promise<void> {
-    const where = `${this.topic}-${this.partition}`;
-    const end = this.#writtenOffset;
-    await deleteSnapshotsAfter(this.dir, end);
-    const snap = await loadLatestSnapshot(this.dir, where, end, (file, err) =>
-      this.#logger.warn('unreadable producer-state snapshot; replaying from an older point', { file, error: err }),
-    );
-    const state = snap?.state ?? new ProducerState(where);
-    const from = Math.max(snap?.offset ?? 0, this.#logStartOffset);
-    const batches = await replayProducerBatches(state, from, end, (o, max, opts) => this.read(o, max, opts));
-    state.truncateHead(this.#logStartOffset);
-    // Appends made while this ran (none with a producer id: they are refused) are of no concern.
-    this.#producers = state;
-    if (batches > 0 || snap) {
-      this.#logger.debug('loaded producer state', { topic: this.topic, partition: this.partition, snapshot: snap?.offset ?? null, replayedBatches: batches, producers: state.producers.size });
-    }
-  }
-
-  /** Writes a producer-state snapshot covering every append assigned so far. */
-  async #snapshotProducers(): Promise<void> {
-    if (this.#producersStale > 0 || this.#offline) return;
-    try {
-      await writeSnapshot(this.dir, this.#nextOffset, this.#producers);
-      // Pruning is not on the append path (a slow unlink must never hold a roll up).
-      pruneSnapshots(this.dir).catch((err: Error) => this.#logger.warn('could not remove old producer-state snapshots', { dir: this.dir, error: err }));
-    } catch (err) {
-      this.#logger.warn('could not write a producer-state snapshot', { dir: this.dir, error: err as Error });
-    }
+    this.#producerLog.rebuild();
   }
 
   /**
@@ -611,7 +545,7 @@ export class PartitionLog {
     }
     old.sealed = true;
     if (this.#epochCheckpointDirty) await this.#writeCheckpoint();
-    await this.#snapshotProducers();
+    await this.#producerLog.snapshot();
     try {
       await segment.create();
       await fsyncDir(this.dir);
@@ -815,7 +749,7 @@ export class PartitionLog {
       logStartOffset: this.logStartOffset,
     });
     if (this.#epochs.truncateFromStart(this.logStartOffset)) this.#enqueueCheckpoint();
-    this.#producers.truncateHead(this.logStartOffset);
+    this.#producerLog.state.truncateHead(this.logStartOffset);
     for (const s of doomed) {
       try {
         await s.delete();
@@ -852,7 +786,7 @@ export class PartitionLog {
         throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `cannot persist the log start offset: ${(err as Error).message}`);
       }
       this.#logStartOffset = target;
-      this.#producers.truncateHead(target);
+      this.#producerLog.state.truncateHead(target);
       this.#logger.info('log start offset moved by DeleteRecords', { topic: this.topic, partition: this.partition, logStartOffset: target });
       if (this.#epochs.truncateFromStart(target)) this.#enqueueCheckpoint();
       let n = 0;
@@ -906,11 +840,8 @@ export class PartitionLog {
       get lastStableOffset() {
         return log.lastStableOffset;
       },
-      txns: () => this.#producers.cleanerView(),
-      forgetAborted: async (markers) => {
-        this.#producers.forgetAborted(markers);
-        await writeSnapshot(this.dir, this.#nextOffset, this.#producers);
-      },
+      txns: () => this.#producerLog.state.cleanerView(),
+      forgetAborted: (markers) => this.#producerLog.forgetAborted(markers),
       replace: (old, cleaned) => {
         const at = this.#segments.indexOf(old[0]!);
         if (at < 0 || old.some((s, i) => this.#segments[at + i] !== s)) throw new Error('cleaned segments are no longer in the log');
@@ -933,7 +864,7 @@ export class PartitionLog {
       try {
         await Promise.all([...this.#unsynced].map((s) => this.#syncSegment(s)));
         if (this.#epochCheckpointDirty) await this.#writeCheckpoint();
-        await this.#snapshotProducers();
+        await this.#producerLog.snapshot();
       } catch (err) {
         this.#logger.error('final sync on close failed', { topic: this.topic, partition: this.partition, error: err as Error });
       }
