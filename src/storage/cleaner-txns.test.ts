@@ -1,4 +1,6 @@
 import { test } from 'node:test';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { buildRecordBatch, decodeRecords } from '../protocol/records.ts';
 import { ATTR_TRANSACTIONAL, batchLastOffset, batchSize } from '../protocol/record-batch.ts';
@@ -94,6 +96,13 @@ test('the cleaner removes aborted data, compacts committed data, and removes mar
   // Markers stay on the first pass; D's abort marker (nothing of its transaction left) gets a horizon.
   assert.deepEqual(seen.markers, ['1:commit', '2:abort', '4:abort', '4:commit', '1:commit']);
 
+  // The snapshot as it is before the marker's removal (D's aborted entry still in it).
+  const { encodeSnapshot } = await import('./producer-snapshot.ts');
+  const { ProducerState } = await import('./producer-state.ts');
+  const before = new ProducerState('t-0');
+  for (const a of log.abortedTransactions(0, log.highWatermark)) before.aborted.push({ ...a });
+  const beforeRemoval = encodeSnapshot(log.logEndOffset, before);
+
   h.clock.advance(2000);
   await log.clean({ force: true });
   seen = await scan(log);
@@ -108,8 +117,15 @@ test('the cleaner removes aborted data, compacts committed data, and removes mar
 
   // After a restart the state (aborted entries) is the same.
   await log.close();
-  const reopened = await h.open({ compact: true, segmentBytes: 1, deleteRetentionMs: 1000, minCleanableDirtyRatio: 0 });
+  const config = { compact: true, segmentBytes: 1, deleteRetentionMs: 1000, minCleanableDirtyRatio: 0 };
+  const reopened = await h.open(config);
   assert.deepEqual(reopened.abortedTransactions(0, reopened.highWatermark).map((a) => a.producerId), [2]);
+  // Even when the state comes from a snapshot taken before the marker was removed (the newer
+  // one lost), D's entry must not come back: it would hide D's later data from read_committed.
+  await reopened.close();
+  for (const f of await fs.readdir(h.dir)) if (f.endsWith('.snapshot')) await fs.writeFile(path.join(h.dir, f), beforeRemoval);
+  const fromOld = await h.open(config);
+  assert.deepEqual(fromOld.abortedTransactions(0, fromOld.highWatermark).map((a) => a.producerId), [2]);
 });
 
 test('the cleaner stops before an open transaction', async (t) => {

@@ -87,7 +87,7 @@ export interface CleanerHost {
   readonly lastStableOffset: number;
   /** The producer state as the cleaner asks it (taken at the start of a pass). */
   txns(): TxnView;
-  /** Forgets the aborted transactions of ABORT markers about to be removed, durably (before the swap). */
+  /** Forgets the aborted transactions of ABORT markers about to be removed, durably (before the swap); rejects while the state is rebuilt. */
   forgetAborted(markers: readonly { producerId: number; markerOffset: number }[]): Promise<void>;
 }
 
@@ -112,10 +112,10 @@ export interface CleanStats {
   firstDirtyOffset: number;
 }
 
-/** The pass was stopped because the log is closing; nothing was swapped in for the group. */
+/** The pass was stopped (the log is closing, or its producer state is being rebuilt); nothing was swapped in for the group. */
 export class CleanAborted extends Error {
-  constructor() {
-    super('the log is closing');
+  constructor(reason = 'the log is closing') {
+    super(reason);
     this.name = 'CleanAborted';
   }
 }

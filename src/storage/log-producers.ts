@@ -4,7 +4,11 @@
  * failed write rolled the tail back, and snapshots. The state itself is producer-state.ts;
  * PartitionLog owns one of these and answers its transaction questions through it.
  */
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { ErrorCode, KafkaError } from '../common/errors.ts';
+import { writeFileAtomic } from './atomic-file.ts';
+import { CleanAborted } from './cleaner.ts';
 import type { Logger } from '../common/logger.ts';
 import type { ReadResult } from './log-reads.ts';
 import { replayProducerBatches } from './producer-batches.ts';
@@ -36,11 +40,25 @@ export interface DuplicateAppend {
   duplicate: true;
 }
 
+/**
+ * `removed-abort-markers`: the ABORT markers the cleaner removed, whose aborted-transaction
+ * entries must not come back when the state is rebuilt from an older snapshot and the log
+ * (that snapshot still has them, and the log no longer has the markers that would tell).
+ */
+export const REMOVED_ABORTS_FILE = 'removed-abort-markers';
+
+type RemovedAbort = { producerId: number; markerOffset: number };
+
 export class LogProducers {
   readonly #host: LogProducersHost;
   state: ProducerState;
   /** >0 while the state is rebuilt after a failed write: appends with a producer id are refused (retriably). */
   #stale = 0;
+  /** While stale: the last stable offset when the failure happened (it must not move until the state is right again). */
+  #frozenLastStable = 0;
+  /** Every ABORT marker the cleaner removed (at or above the log start), as in REMOVED_ABORTS_FILE. */
+  #removedAborts: RemovedAbort[] = [];
+  #removedLoaded = false;
 
   constructor(host: LogProducersHost) {
     this.#host = host;
@@ -70,11 +88,18 @@ export class LogProducers {
     return err ? Promise.reject(err) : null;
   }
 
+  /** True while the state is being rebuilt (the cleaner waits; appends with a producer id are refused). */
+  get stale(): boolean {
+    return this.#stale > 0;
+  }
+
   /**
-   * The state saw appends that were rolled back: rebuild it from the log. Runs beside the write
-   * queue, which goes on (appends without a producer id are not affected).
+   * The state saw appends that are being rolled back: rebuild it from the log. Call it
+   * synchronously when the failure is seen, before anything else can be appended. Runs beside the
+   * write queue, which goes on (appends without a producer id are not affected).
    */
   rebuild(): void {
+    if (this.#stale === 0) this.#frozenLastStable = this.lastStableOffset(this.#host.writtenOffset());
     this.#stale++;
     this.load().then(
       () => this.#stale--,
@@ -93,11 +118,22 @@ export class LogProducers {
     const snap = await loadLatestSnapshot(h.dir, h.where, end, (file, err) =>
       h.logger.warn('unreadable producer-state snapshot; replaying from an older point', { file, error: err }),
     );
+    if (!this.#removedLoaded) {
+      this.#removedAborts = await readRemovedAborts(h.dir);
+      this.#removedLoaded = true;
+    }
     const state = snap?.state ?? new ProducerState(h.where);
-    const start = h.logStartOffset();
-    const batches = await replayProducerBatches(state, Math.max(snap?.offset ?? 0, start), end, h.read);
-    state.truncateHead(start);
-    // Appends made while this ran have no producer id (those are refused meanwhile).
+    let batches = await replayProducerBatches(state, Math.max(snap?.offset ?? 0, h.logStartOffset()), end, h.read);
+    // Catch up with what was written meanwhile (appends with a producer id are refused while
+    // stale, but be exact about whatever reached the log).
+    for (let done = end; h.writtenOffset() > done; ) {
+      const next = h.writtenOffset();
+      batches += await replayProducerBatches(state, done, next, h.read);
+      done = next;
+    }
+    // Synchronously from here: the removals the cleaner made, the log start now, then the swap.
+    state.forgetAborted(this.#removedAborts);
+    state.truncateHead(h.logStartOffset());
     this.state = state;
     if (batches > 0 || snap) {
       h.logger.debug('loaded producer state', { where: h.where, snapshot: snap?.offset ?? null, replayedBatches: batches, producers: state.producers.size });
@@ -117,15 +153,42 @@ export class LogProducers {
     }
   }
 
-  /** The cleaner removes these ABORT markers: drop their aborted entries, durably, before it does. */
-  async forgetAborted(markers: readonly { producerId: number; markerOffset: number }[]): Promise<void> {
+  /**
+   * The cleaner removes these ABORT markers: drop their aborted entries, durably
+   * (REMOVED_ABORTS_FILE), before it does. Refused while the state is being rebuilt.
+   */
+  async forgetAborted(markers: readonly RemovedAbort[], logStartOffset: number): Promise<void> {
+    if (this.#stale > 0) throw new CleanAborted('the producer state is being rebuilt');
+    this.#removedAborts = [...this.#removedAborts.filter((m) => m.markerOffset >= logStartOffset), ...markers];
     this.state.forgetAborted(markers);
-    await writeSnapshot(this.#host.dir, this.#host.nextOffset(), this.state);
+    const lines = this.#removedAborts.map((m) => `${m.producerId} ${m.markerOffset}\n`).join('');
+    await writeFileAtomic(path.join(this.#host.dir, REMOVED_ABORTS_FILE), `0\n${this.#removedAborts.length}\n${lines}`);
   }
 
-  /** The last stable offset given the high watermark. */
+  /** The last stable offset given the high watermark (held where it was while the state is rebuilt). */
   lastStableOffset(highWatermark: number): number {
+    if (this.#stale > 0) return Math.min(this.#frozenLastStable, highWatermark);
     const unstable = this.state.firstUnstableOffset(highWatermark);
     return unstable === null ? highWatermark : Math.min(unstable, highWatermark);
   }
+}
+
+async function readRemovedAborts(dir: string): Promise<RemovedAbort[]> {
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(dir, REMOVED_ABORTS_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const [version, count, ...rows] = text.split('\n');
+  if (version !== '0') throw new Error(`${REMOVED_ABORTS_FILE}: unknown version ${version}`);
+  const out = rows.filter((r) => r !== '').map((r) => {
+    const [producerId, markerOffset] = r.split(' ').map(Number);
+    return { producerId: producerId!, markerOffset: markerOffset! };
+  });
+  if (out.length !== Number(count) || out.some((m) => !Number.isSafeInteger(m.producerId) || !Number.isSafeInteger(m.markerOffset))) {
+    throw new Error(`${REMOVED_ABORTS_FILE} is malformed`);
+  }
+  return out;
 }

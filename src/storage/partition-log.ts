@@ -480,6 +480,9 @@ export class PartitionLog {
     // Roll back now (appends made meanwhile get the offsets again), but answer the failed
     // appends only once the file is cut back, so a producer that sees the error and retries
     // never races with the partial bytes.
+    // The producer state applied these appends (and any queued after them): from now until it is
+    // rebuilt, appends with a producer id are refused — before anything else can be appended.
+    this.#producerLog.rebuild();
     const failed = [...group, ...this.#dropQueue(error, false)];
     this.#logger.error('log write failed; failing this append and the ones queued after it', {
       topic: this.topic,
@@ -497,7 +500,6 @@ export class PartitionLog {
       }
     }
     for (const t of failed) t.reject(error);
-    this.#producerLog.rebuild();
   }
 
   /**
@@ -550,6 +552,7 @@ export class PartitionLog {
       await segment.create();
       await fsyncDir(this.dir);
     } catch (err) {
+      this.#producerLog.rebuild(); // the appends queued after the roll are dropped below
       const error = new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `cannot create segment ${segment.logPath}: ${(err as Error).message}`);
       this.#logger.error('segment roll failed; failing the appends queued after it', { error: err as Error });
       if (segment.handle) {
@@ -807,7 +810,8 @@ export class PartitionLog {
   clean(opts: { force?: boolean; maxMapKeys?: number; hook?: SwapStepHook } = {}): Promise<CleanStats | null> {
     if (this.#offline || this.#closing || !this.config.compact) return Promise.resolve(null);
     return this.#exclusive(async () => {
-      if (this.#offline || this.#closing) return null;
+      // Not while the producer state is rebuilt: the cleaner needs it right (aborted data, the LSO).
+      if (this.#offline || this.#closing || this.#producerLog.stale) return null;
       this.#cleanerState ??= await readCleanerState(this.dir);
       try {
         const done = await cleanLog(this.#cleanerHost(), this.#cleanerState, { ...opts, now: this.#clock.now() });
@@ -841,7 +845,7 @@ export class PartitionLog {
         return log.lastStableOffset;
       },
       txns: () => this.#producerLog.state.cleanerView(),
-      forgetAborted: (markers) => this.#producerLog.forgetAborted(markers),
+      forgetAborted: (markers) => this.#producerLog.forgetAborted(markers, this.#logStartOffset),
       replace: (old, cleaned) => {
         const at = this.#segments.indexOf(old[0]!);
         if (at < 0 || old.some((s, i) => this.#segments[at + i] !== s)) throw new Error('cleaned segments are no longer in the log');

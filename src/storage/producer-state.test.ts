@@ -210,3 +210,48 @@ test('producer.id.expiration.ms: an idle producer is forgotten, so its old seque
   // Without state the retry is not recognised as a duplicate (Kafka behaves the same).
   assert.equal((await log.append(pbatch({ pid: 11, seq: 0 }), E)).duplicate, undefined);
 });
+
+test('after a failed write, producer appends are refused until the state is rebuilt, and the LSO holds still', { timeout: 20_000 }, async (t) => {
+  const h = await harness(t);
+  let fail = false;
+  let releaseTruncate!: () => void;
+  let truncating = false;
+  const truncateGate = new Promise<void>((r) => (releaseTruncate = r));
+  const io: SegmentIo = {
+    async writev(handle, buffers, position) {
+      if (fail) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      return (await handle.writev(buffers, position)).bytesWritten;
+    },
+    async truncate(handle, length) {
+      truncating = true;
+      await truncateGate;
+      await handle.truncate(length);
+    },
+  };
+  const log = await h.open({}, { io });
+  await log.append(pbatch({ pid: 5, seq: 0, txn: true }), E); // 0: pid 5 opens a transaction
+  await log.sync();
+  assert.equal(log.lastStableOffset, 0);
+  fail = true;
+  const failing = log.append(pbatch({ pid: 5, seq: 1, txn: true }), E);
+  const failingMarker = log.append(marker(5, false), { ...E, origin: 'coordinator' });
+  while (!truncating) await new Promise((r) => setImmediate(r));
+  fail = false;
+  // The truncate is still in progress: a transactional batch and a marker must not get in now.
+  await rejects(log.append(pbatch({ pid: 5, seq: 1, txn: true }), E), ErrorCode.KAFKA_STORAGE_ERROR);
+  await rejects(log.append(marker(5, true), { ...E, origin: 'coordinator' }), ErrorCode.KAFKA_STORAGE_ERROR);
+  // Plain appends are taken (written once the truncate is done); the last stable offset holds.
+  const plain = log.append(pbatch({ pid: -1, seq: -1 }), E);
+  assert.equal(log.lastStableOffset, 0);
+  releaseTruncate();
+  await rejects(failing, ErrorCode.KAFKA_STORAGE_ERROR);
+  await rejects(failingMarker, ErrorCode.KAFKA_STORAGE_ERROR);
+  await plain;
+  assert.equal(log.lastStableOffset, 0);
+  for (let i = 0; i < 200 && !(await log.append(marker(5, false), { ...E, origin: 'coordinator' }).then(() => true, () => false)); i++) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await log.sync();
+  assert.equal(log.lastStableOffset, log.highWatermark);
+  assert.deepEqual(log.abortedTransactions(0, log.highWatermark).map((a) => [a.producerId, a.firstOffset]), [[5, 0]]);
+});
