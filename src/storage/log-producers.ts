@@ -123,12 +123,14 @@ export class LogProducers {
       this.#removedLoaded = true;
     }
     const state = snap?.state ?? new ProducerState(h.where);
-    let batches = await replayProducerBatches(state, Math.max(snap?.offset ?? 0, h.logStartOffset()), end, h.read);
+    // Retention or DeleteRecords may move the log start while this reads: skip what they removed.
+    const read: LogProducersHost['read'] = (offset, maxBytes, opts) => h.read(Math.max(offset, h.logStartOffset()), maxBytes, opts);
+    let batches = await replayProducerBatches(state, Math.max(snap?.offset ?? 0, h.logStartOffset()), end, read);
     // Catch up with what was written meanwhile (appends with a producer id are refused while
     // stale, but be exact about whatever reached the log).
     for (let done = end; h.writtenOffset() > done; ) {
       const next = h.writtenOffset();
-      batches += await replayProducerBatches(state, done, next, h.read);
+      batches += await replayProducerBatches(state, done, next, read);
       done = next;
     }
     // Synchronously from here: the removals the cleaner made, the log start now, then the swap.
