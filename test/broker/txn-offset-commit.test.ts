@@ -101,14 +101,9 @@ async function fetchOne(c: RawClient, groupId: string, topic: string, partition:
   return [Number(p.committedOffset), p.errorCode];
 }
 
-/** InitProducerId for a new transactional id, or null (test skipped) when the transaction APIs are not advertised. */
-async function beginTxn(c: RawClient, t: { skip(message: string): void }): Promise<Producer | null> {
-  for (const key of [K.InitProducerId, K.AddOffsetsToTxn, K.EndTxn]) {
-    if (!(await advertised(c, key))) {
-      t.skip(`API ${key} not advertised`);
-      return null;
-    }
-  }
+/** InitProducerId for a new transactional id (Tributary and Kafka 4.3.1 both advertise the transaction APIs). */
+async function beginTxn(c: RawClient): Promise<Producer> {
+  for (const key of [K.InitProducerId, K.AddOffsetsToTxn, K.EndTxn]) assert.ok(await advertised(c, key), `API ${key} is advertised`);
   const transactionalId = uniqueTopic('txn');
   const init: Any = await retrying(
     () => c.request(K.InitProducerId, 4, { transactionalId, transactionTimeoutMs: 60_000, producerId: -1n, producerEpoch: -1 }),
@@ -179,9 +174,8 @@ describe('TxnOffsetCommit over the wire', () => {
     assert.deepEqual(await txnCommit(c, { groupId: 'g-unknown-only', parts: [['no-such-topic-txn', 0, 1]] }, 0), [E.UNKNOWN_TOPIC_OR_PARTITION]);
   });
 
-  test('pending offsets: OffsetFetch shows the committed offset, require_stable answers UNSTABLE_OFFSET_COMMIT (v7 and v8)', async (t) => {
-    const producer = await beginTxn(c, t);
-    if (!producer) return;
+  test('pending offsets: OffsetFetch shows the committed offset, require_stable answers UNSTABLE_OFFSET_COMMIT (v7 and v8)', async () => {
+    const producer = await beginTxn(c);
     const group = uniqueTopic('pending');
     await plainCommit(c, group, topic, 0, 5);
     await addOffsets(c, producer, group);
@@ -193,9 +187,8 @@ describe('TxnOffsetCommit over the wire', () => {
     await endTxn(c, producer, false);
   });
 
-  test('transaction verification: no AddOffsetsToTxn INVALID_TXN_STATE (v4 TRANSACTION_ABORTABLE), another producer id INVALID_PRODUCER_ID_MAPPING, a zombie INVALID_PRODUCER_EPOCH', async (t) => {
-    const producer = await beginTxn(c, t);
-    if (!producer) return;
+  test('transaction verification: no AddOffsetsToTxn INVALID_TXN_STATE (v4 TRANSACTION_ABORTABLE), another producer id INVALID_PRODUCER_ID_MAPPING, a zombie INVALID_PRODUCER_EPOCH', async () => {
+    const producer = await beginTxn(c);
     const group = uniqueTopic('outside');
     assert.deepEqual(await txnCommit(c, { ...producer, groupId: group, parts: [[topic, 0, 1]] }, 3), [ERR.INVALID_TXN_STATE]);
     assert.deepEqual(await txnCommit(c, { ...producer, groupId: group, parts: [[topic, 0, 1]] }, 4), [ERR.TRANSACTION_ABORTABLE]);
@@ -217,9 +210,8 @@ describe('TxnOffsetCommit over the wire', () => {
     await endTxn(c, current, false);
   });
 
-  test('coordinator checks inside a real transaction: unknown group with a generation, metadata size', async (t) => {
-    const producer = await beginTxn(c, t);
-    if (!producer) return;
+  test('coordinator checks inside a real transaction: unknown group with a generation, metadata size', async () => {
+    const producer = await beginTxn(c);
     const group = uniqueTopic('checks');
     await addOffsets(c, producer, group);
     assert.deepEqual(await txnCommit(c, { ...producer, groupId: group, generationId: 3, memberId: 'm', parts: [[topic, 0, 1]] }, 3), [ERR.ILLEGAL_GENERATION]);
@@ -231,13 +223,9 @@ describe('TxnOffsetCommit over the wire', () => {
     await endTxn(c, producer, false);
   });
 
-  test('a KIP-848 consumer group: member and epoch checked (a wrong epoch is ILLEGAL_GENERATION)', async (t) => {
-    if (!(await advertised(c, K.ConsumerGroupHeartbeat))) {
-      t.skip('ConsumerGroupHeartbeat not advertised');
-      return;
-    }
-    const producer = await beginTxn(c, t);
-    if (!producer) return;
+  test('a KIP-848 consumer group: member and epoch checked (a wrong epoch is ILLEGAL_GENERATION)', async () => {
+    assert.ok(await advertised(c, K.ConsumerGroupHeartbeat), 'ConsumerGroupHeartbeat is advertised');
+    const producer = await beginTxn(c);
     const group = uniqueTopic('kip848');
     const joined: Any = await retrying(
       () =>
@@ -268,9 +256,8 @@ describe('TxnOffsetCommit over the wire', () => {
     await c.request(K.ConsumerGroupHeartbeat, 0, { groupId: group, memberId, memberEpoch: -1, instanceId: null, rackId: null, rebalanceTimeoutMs: -1, subscribedTopicNames: null, serverAssignor: null, topicPartitions: null });
   });
 
-  test('end to end: InitProducerId → AddOffsetsToTxn → TxnOffsetCommit → EndTxn commit shows the offset, abort does not', async (t) => {
-    const producer = await beginTxn(c, t);
-    if (!producer) return;
+  test('end to end: InitProducerId → AddOffsetsToTxn → TxnOffsetCommit → EndTxn commit shows the offset, abort does not', async () => {
+    const producer = await beginTxn(c);
     const group = uniqueTopic('e2e');
     await plainCommit(c, group, topic, 0, 1);
 
@@ -357,16 +344,15 @@ describe('transactional offsets across restarts (Tributary)', () => {
     });
   });
 
-  test('through the transaction APIs: the offsets of an open transaction stay pending across a restart, then EndTxn commits them', async (t) => {
+  test('through the transaction APIs: the offsets of an open transaction stay pending across a restart, then EndTxn commits them', async () => {
     let producer: Producer | null = null;
     await withBroker(async (_b, c) => {
-      producer = await beginTxn(c, t);
-      if (!producer) return;
+      producer = await beginTxn(c);
       await createTopic(c, 'rt2', 1);
       await addOffsets(c, producer, 'g2');
       assert.deepEqual(await txnCommit(c, { ...producer, groupId: 'g2', parts: [['rt2', 0, 77]] }, 3), [E.NONE]);
     });
-    if (!producer) return;
+    assert.ok(producer, 'the first broker began the transaction');
     const open: Producer = producer;
     await withBroker(async (_b, c) => {
       assert.deepEqual(await fetchOne(c, 'g2', 'rt2', 0, true), [-1, ERR.UNSTABLE_OFFSET_COMMIT]);
