@@ -14,7 +14,7 @@
 import { ErrorCode } from '../../common/errors.ts';
 import type { Clock } from '../../common/clock.ts';
 import { partitionFor } from '../group/partition-for.ts';
-import type { TxnLogValue, TxnPartitions, TxnRecord } from './records.ts';
+import type { TxnLogValue, TxnRecord } from './records.ts';
 import {
   DEFAULT_TXN_CONFIG,
   NO_PRODUCER_EPOCH,
@@ -31,6 +31,9 @@ import {
   type TxnCoordinatorConfig,
   type TxnState,
 } from './types.ts';
+import { describeTxn, listTxns, partitionsList, snapshotTxns, type DescribedTxn, type ListedTxns, type TxnSnapshot } from './admin.ts';
+
+export type { DescribedTxn, ListedTxns, TxnSnapshot } from './admin.ts';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
@@ -73,36 +76,6 @@ interface TxnMetadata {
 interface Transit {
   value: TxnLogValue;
   lastProducerEpoch: number;
-}
-
-export interface DescribedTxn {
-  errorCode: ErrorCode;
-  transactionalId: string;
-  transactionState: string;
-  transactionTimeoutMs: number;
-  transactionStartTimeMs: number;
-  producerId: number;
-  producerEpoch: number;
-  topics: { topic: string; partitions: number[] }[];
-}
-
-export interface ListedTxns {
-  errorCode: ErrorCode;
-  unknownStateFilters: string[];
-  transactionStates: { transactionalId: string; producerId: number; transactionState: string }[];
-}
-
-/** The stored part of a transactional id's state (what replay rebuilds), for tests and tools. */
-export interface TxnSnapshot {
-  transactionalId: string;
-  producerId: number;
-  previousProducerId: number;
-  producerEpoch: number;
-  txnTimeoutMs: number;
-  state: TxnState;
-  partitions: TxnPartitions[];
-  txnStartTimestamp: number;
-  txnLastUpdateTimestamp: number;
 }
 
 export class TransactionCoordinator {
@@ -450,49 +423,12 @@ export class TransactionCoordinator {
 
   /** DescribeTransactions for one id (authorization is the handler's). */
   describe(transactionalId: string): DescribedTxn {
-    const base: DescribedTxn = {
-      errorCode: ErrorCode.NONE,
-      transactionalId,
-      transactionState: '',
-      transactionTimeoutMs: 0,
-      transactionStartTimeMs: -1,
-      producerId: -1,
-      producerEpoch: -1,
-      topics: [],
-    };
-    if (transactionalId === '') return { ...base, errorCode: ErrorCode.INVALID_REQUEST };
-    const m = this.#txns.get(transactionalId);
-    if (!m || m.state === 'Dead') return { ...base, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND };
-    return {
-      ...base,
-      transactionState: m.state,
-      transactionTimeoutMs: m.txnTimeoutMs,
-      transactionStartTimeMs: m.txnStartTimestamp,
-      producerId: m.producerId,
-      producerEpoch: m.producerEpoch,
-      topics: [...m.partitions].map(([topic, set]) => ({ topic, partitions: [...set] })),
-    };
+    return describeTxn(this.#txns.get(transactionalId), transactionalId);
   }
 
   /** ListTransactions: filters by state name, producer id and (v1) minimum running time. */
   list(stateFilters: readonly string[], producerIdFilters: readonly number[], durationFilterMs = -1): ListedTxns {
-    const states = new Set<string>();
-    const unknownStateFilters: string[] = [];
-    for (const s of stateFilters) {
-      if ((VALID_PREVIOUS as Record<string, unknown>)[s] !== undefined) states.add(s);
-      else unknownStateFilters.push(s);
-    }
-    const pids = new Set(producerIdFilters);
-    const now = this.#clock.now();
-    const transactionStates: ListedTxns['transactionStates'] = [];
-    for (const m of this.#txns.values()) {
-      if (m.state === 'Dead') continue;
-      if (pids.size > 0 && !pids.has(m.producerId)) continue;
-      if (stateFilters.length > 0 && !states.has(m.state)) continue;
-      if (durationFilterMs >= 0 && now - m.txnStartTimestamp <= durationFilterMs) continue;
-      transactionStates.push({ transactionalId: m.transactionalId, producerId: m.producerId, transactionState: m.state });
-    }
-    return { errorCode: ErrorCode.NONE, unknownStateFilters, transactionStates };
+    return listTxns(this.#txns.values(), this.#clock.now(), stateFilters, producerIdFilters, durationFilterMs);
   }
 
   /**
@@ -533,20 +469,7 @@ export class TransactionCoordinator {
 
   /** The stored state of every transactional id, sorted (what replay must rebuild). */
   snapshot(): TxnSnapshot[] {
-    return [...this.#txns.values()]
-      .filter((m) => m.producerEpoch !== NO_PRODUCER_EPOCH) // created, but never stored
-      .map((m) => ({
-        transactionalId: m.transactionalId,
-        producerId: m.producerId,
-        previousProducerId: m.previousProducerId,
-        producerEpoch: m.producerEpoch,
-        txnTimeoutMs: m.txnTimeoutMs,
-        state: m.state,
-        partitions: partitionsList(m.partitions),
-        txnStartTimestamp: m.txnStartTimestamp,
-        txnLastUpdateTimestamp: m.txnLastUpdateTimestamp,
-      }))
-      .sort((a, b) => (a.transactionalId < b.transactionalId ? -1 : a.transactionalId > b.transactionalId ? 1 : 0));
+    return snapshotTxns(this.#txns.values());
   }
 
   // ---- replay ------------------------------------------------------------------------------
@@ -682,10 +605,6 @@ function markerWork(m: TxnMetadata): MarkerWork {
 
 function clonePartitions(p: Map<string, Set<number>>): Map<string, Set<number>> {
   return new Map([...p].map(([t, s]) => [t, new Set(s)]));
-}
-
-function partitionsList(p: Map<string, Set<number>>): TxnPartitions[] {
-  return [...p].map(([topic, set]) => ({ topic, partitionIds: [...set] }));
 }
 
 function initError(errorCode: ErrorCode): InitProducerIdResult {
