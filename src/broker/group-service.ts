@@ -31,11 +31,12 @@ import {
 import { partitionFor } from '../coordinator/group/partition-for.ts';
 import { consumerLag, type PartitionLag } from '../coordinator/group/lag.ts';
 import { buildRecordBatch, decodeRecords } from '../protocol/records.ts';
-import { ATTR_TRANSACTIONAL, BATCH_HEADER_SIZE, batchLastOffset, batchSize } from '../protocol/record-batch.ts';
+import { ATTR_TRANSACTIONAL } from '../protocol/record-batch.ts';
 import { NO_SEQUENCE, batchIsControl, batchIsTransactional, batchProducerId, readTxnMarker } from '../protocol/control-batch.ts';
 import { StoppableClock, type Clock } from '../common/clock.ts';
 import type { TopicManager } from './topics.ts';
 import { LEADER_EPOCH } from './leader-epoch.ts';
+import { replayBatches } from './internal-topic-replay.ts';
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 /**
@@ -43,7 +44,6 @@ export const OFFSETS_TOPIC = '__consumer_offsets';
  * epoch of a transactional batch, no sequence numbers).
  */
 const APPEND_OPTIONS = { leaderEpoch: LEADER_EPOCH, origin: 'coordinator' as const };
-const LOAD_READ_BYTES = 1024 * 1024;
 
 export interface GroupServiceOptions {
   topics: TopicManager;
@@ -143,48 +143,33 @@ export class GroupService {
   async #loadPartition(partition: number): Promise<number> {
     const log = this.#topics.partition(OFFSETS_TOPIC, partition);
     if (log instanceof KafkaError) throw new KafkaError(log.code, `${OFFSETS_TOPIC}-${partition}: ${log.message}`);
-    let offset = log.logStartOffset;
     let count = 0;
-    while (offset < log.highWatermark) {
-      const read = await log.read(offset, LOAD_READ_BYTES, { minOneBatch: true, maxOffset: log.highWatermark });
-      if (read.bytes === 0) break;
-      const data = Buffer.concat(read.records, read.bytes);
-      // Compaction leaves gaps: a batch can end past its last remaining record (or hold no
-      // record at all), so the next read starts after the batch, and records already
-      // replayed (below `offset`, in the first batch of a read) are skipped.
-      const from = offset;
-      offset = Math.max(offset, lastOffsetOfRecordSet(data) + 1);
-      // Batch by batch: a transactional batch's offsets stay pending for its producer until a
-      // control batch (transaction marker) commits or aborts them; a marker's record is never
-      // a group record. A transaction still open at the end stays pending (its marker comes
-      // later, or the transaction coordinator aborts it).
-      for (let pos = 0; pos + BATCH_HEADER_SIZE <= data.length; ) {
-        const size = batchSize(data, pos);
-        if (pos + size > data.length) break;
-        const at = pos;
-        pos += size;
-        if (batchLastOffset(data, at) < from) continue;
-        if (batchIsControl(data, at)) {
-          const marker = readTxnMarker(data, at, size);
-          if (marker) this.#completeLoadedTransaction(partition, batchProducerId(data, at), marker.committed);
-          continue;
-        }
-        const producerId = batchIsTransactional(data, at) ? batchProducerId(data, at) : NO_PRODUCER_ID;
-        for (const rec of decodeRecords(data.subarray(at, at + size))) {
-          if (rec.offset < from) continue;
-          if (!rec.key || rec.key.length < 2) continue;
-          if (isConsumerGroupKeyVersion(rec.key.readInt16BE(0))) {
-            const r = decodeConsumerRecord(rec.key, rec.value);
-            if (r) this.consumer.replay(r);
-          } else {
-            this.coordinator.replay(decodeRecord(rec.key, rec.value), producerId);
-          }
-          count++;
-        }
+    // Batch by batch: a transactional batch's offsets stay pending for its producer until a
+    // control batch (transaction marker) commits or aborts them; a marker's record is never
+    // a group record. A transaction still open at the end stays pending (its marker comes
+    // later, or the transaction coordinator aborts it).
+    await replayBatches(log, (batch, from) => {
+      if (batchIsControl(batch)) {
+        const marker = readTxnMarker(batch);
+        if (marker) this.#completeLoadedTransaction(partition, batchProducerId(batch), marker.committed);
+        return;
       }
-    }
+      const producerId = batchIsTransactional(batch) ? batchProducerId(batch) : NO_PRODUCER_ID;
+      for (const rec of decodeRecords(batch)) {
+        if (rec.offset < from) continue;
+        if (!rec.key || rec.key.length < 2) continue;
+        if (isConsumerGroupKeyVersion(rec.key.readInt16BE(0))) {
+          const r = decodeConsumerRecord(rec.key, rec.value);
+          if (r) this.consumer.replay(r);
+        } else {
+          this.coordinator.replay(decodeRecord(rec.key, rec.value), producerId);
+        }
+        count++;
+      }
+    });
     return count;
   }
+
 
   #completeLoadedTransaction(partition: number, producerId: number, committed: boolean): void {
     this.coordinator.completeTransaction(producerId, committed, (groupId) => partitionFor(groupId, this.numPartitions) === partition);
@@ -273,13 +258,4 @@ export class GroupService {
       return log instanceof KafkaError ? null : BigInt(log.highWatermark);
     });
   }
-}
-
-/** The last offset of the last whole batch in a record set (its header says, whatever records remain). */
-function lastOffsetOfRecordSet(data: Buffer): number {
-  let last = -1;
-  for (let pos = 0; pos + BATCH_HEADER_SIZE <= data.length; pos += batchSize(data, pos)) {
-    last = batchLastOffset(data, pos);
-  }
-  return last;
 }

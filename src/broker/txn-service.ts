@@ -24,13 +24,12 @@ import { decodeRecord, encodeRecord, type TxnRecord } from '../coordinator/txn/r
 import type { MarkerWork, TxnCoordinatorConfig } from '../coordinator/txn/types.ts';
 import { partitionFor } from '../coordinator/group/partition-for.ts';
 import { buildRecordBatch, decodeRecords } from '../protocol/records.ts';
-import { BATCH_HEADER_SIZE, batchLastOffset, batchSize } from '../protocol/record-batch.ts';
 import type { TopicManager } from './topics.ts';
 import { LEADER_EPOCH } from './leader-epoch.ts';
+import { replayBatches } from './internal-topic-replay.ts';
 import { ProducerIds } from './producer-ids.ts';
 
 export const TXN_TOPIC = '__transaction_state';
-const LOAD_READ_BYTES = 1024 * 1024;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5_000;
 
@@ -139,23 +138,18 @@ export class TxnService {
   async #loadPartition(partition: number): Promise<number> {
     const log = this.#topics.partition(TXN_TOPIC, partition);
     if (log instanceof KafkaError) throw new KafkaError(log.code, `${TXN_TOPIC}-${partition}: ${log.message}`);
-    let offset = log.logStartOffset;
     let count = 0;
-    while (offset < log.highWatermark) {
-      const read = await log.read(offset, LOAD_READ_BYTES, { minOneBatch: true, maxOffset: log.highWatermark });
-      if (read.bytes === 0) break;
-      const data = Buffer.concat(read.records, read.bytes);
-      const from = offset;
-      offset = Math.max(offset, lastOffsetOfRecordSet(data) + 1);
-      for (const rec of decodeRecords(data)) {
+    await replayBatches(log, (batch, from) => {
+      for (const rec of decodeRecords(batch)) {
         if (rec.offset < from || !rec.key || rec.key.length < 2) continue;
         const r = decodeRecord(rec.key, rec.value);
         if (r) this.coordinator.replay(r);
         count++;
       }
-    }
+    });
     return count;
   }
+
 
   /** Appends a result's records and completes it once they are durable (or with the append's error). */
   apply<R>(result: { readonly records: readonly TxnRecord[]; complete(appendError: ErrorCode | null): R }): Promise<R> {
@@ -250,15 +244,6 @@ export class TxnService {
     this.coordinator.stop();
     this.#clock.stop();
   }
-}
-
-/** The last offset of the last whole batch in a record set. */
-function lastOffsetOfRecordSet(data: Buffer): number {
-  let last = -1;
-  for (let pos = 0; pos + BATCH_HEADER_SIZE <= data.length; pos += batchSize(data, pos)) {
-    last = batchLastOffset(data, pos);
-  }
-  return last;
 }
 
 /**
