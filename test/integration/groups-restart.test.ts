@@ -19,23 +19,16 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import kafkajs from 'kafkajs';
 import type { Admin, Consumer, Kafka, Producer } from 'kafkajs';
-import {
-  externalBootstrap, freePort, makeTempDir, removeDir, REPO_ROOT, spawnBrokerProcess, uniqueTopic, waitFor,
-  type BrokerProcess,
-} from '../testkit/broker.ts';
+import { externalBootstrap, uniqueTopic, waitFor } from '../testkit/broker.ts';
+import { restartableKafka, restartableTributary, type RestartableBroker } from '../testkit/restartable-broker.ts';
 import { createKafka } from '../testkit/kafkajs.ts';
 import { Consumer as PltConsumer } from '@platformatic/kafka';
 import { createAdmin } from '../testkit/platformatic.ts';
 import { HEARTBEAT_INTERVAL_MS, Ledger, REBALANCE_TIMEOUT_MS, SESSION_TIMEOUT_MS } from '../testkit/groups.ts';
 
 const { Partitioners } = kafkajs;
-const execFileP = promisify(execFile);
 const PARTITIONS = 12;
 const PER_PARTITION = 20;
 const WAIT_MS = 45000;
@@ -47,67 +40,21 @@ const skip = kafkaPort !== undefined
     ? 'restarts the broker: runs on the Tributary CLI only (BOOTSTRAP_SERVERS is set; see GROUPS_RESTART_KAFKA_PORT)'
     : undefined;
 
-/** A broker that can be restarted on its data at the same address. */
-interface Restartable {
-  bootstrap: string;
-  restart(signal: NodeJS.Signals): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function tributaryCli(): Promise<Restartable> {
-  const dataDir = await makeTempDir('tributary-groups-restart-');
-  const port = await freePort();
-  const extraArgs = ['--config', 'group.initial.rebalance.delay.ms=0', '--config', 'group.consumer.session.timeout.ms=6000',
-    '--config', 'group.consumer.heartbeat.interval.ms=500'];
-  const start = () => spawnBrokerProcess({ dataDir, port, extraArgs });
-  let proc: BrokerProcess = await start().catch(async (e: Error) => {
-    // an older CLI may not take --config: start without it (the default 3 s delay is tolerated)
-    if (!/config/i.test(e.message)) throw e;
-    return spawnBrokerProcess({ dataDir, port });
+const tributaryCli = () =>
+  restartableTributary({
+    dirPrefix: 'tributary-groups-restart-',
+    extraArgs: ['group.initial.rebalance.delay.ms=0', 'group.consumer.session.timeout.ms=6000', 'group.consumer.heartbeat.interval.ms=500'].flatMap((c) => ['--config', c]),
   });
-  const startAgain = async () => {
-    try {
-      return await start();
-    } catch (e) {
-      if (!/config/i.test((e as Error).message)) throw e;
-      return spawnBrokerProcess({ dataDir, port });
-    }
-  };
-  return {
-    bootstrap: proc.bootstrap,
-    async restart(signal) {
-      proc.kill(signal);
-      await proc.waitForExit(20000);
-      proc = await startAgain();
-    },
-    async close() {
-      proc.kill('SIGTERM');
-      await proc.waitForExit(20000).catch(() => proc.kill('SIGKILL'));
-      if (process.env.TRIBUTARY_KEEP_DATA !== '1') await removeDir(dataDir);
-    },
-  };
-}
 
 /** Apache Kafka from compat/kafka (validation of the scenarios only). */
-function apacheKafka(port: number): Restartable {
-  const script = (name: string) => join(REPO_ROOT, 'compat/kafka', name);
-  return {
-    bootstrap: `127.0.0.1:${port}`,
-    async restart(signal) {
-      if (signal === 'SIGKILL') {
-        const pid = Number(readFileSync(join(REPO_ROOT, `compat/kafka/target/run-${port}/kafka.pid`), 'utf8').trim());
-        process.kill(pid, 'SIGKILL');
-        await waitFor(() => { try { process.kill(pid, 0); return false; } catch { return true; } }, { timeoutMs: 10000 });
-      } else {
-        await execFileP('bash', [script('stop-kafka.sh'), '--port', String(port)]);
-      }
-      await execFileP('bash', [script('start-kafka.sh'), '--port', String(port), '--keep-data', '--config', 'group.initial.rebalance.delay.ms=0',
-        ...['group.consumer.session.timeout.ms=6000', 'group.consumer.min.session.timeout.ms=6000', 'group.consumer.heartbeat.interval.ms=500',
-          'group.consumer.min.heartbeat.interval.ms=500'].flatMap((c) => ['--config', c])], { timeout: 120000 });
-    },
-    async close() {},
-  };
-}
+const apacheKafka = (port: number) =>
+  restartableKafka(port, [
+    'group.initial.rebalance.delay.ms=0',
+    'group.consumer.session.timeout.ms=6000',
+    'group.consumer.min.session.timeout.ms=6000',
+    'group.consumer.heartbeat.interval.ms=500',
+    'group.consumer.min.heartbeat.interval.ms=500',
+  ]);
 
 interface Member {
   name: string;
@@ -118,7 +65,7 @@ interface Member {
 }
 
 describe('consumer groups across a broker restart (kafkajs; @platformatic/kafka for KIP-848)', { skip, timeout: 180000 }, () => {
-  let broker: Restartable;
+  let broker: RestartableBroker;
   let kafka: Kafka;
   let admin: Admin;
   let producer: Producer;

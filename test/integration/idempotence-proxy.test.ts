@@ -34,14 +34,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import kafkajs from 'kafkajs';
 import type { Admin, Producer } from 'kafkajs';
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import {
-  externalBootstrap, freePort, makeTempDir, REPO_ROOT, removeDir, spawnBrokerProcess, startTestBroker, uniqueTopic, waitFor,
-  type BrokerProcess, type TestBroker,
-} from '../testkit/broker.ts';
+import { externalBootstrap, startTestBroker, uniqueTopic, waitFor, type TestBroker } from '../testkit/broker.ts';
+import { restartableKafka, restartableTributary, type RestartableBroker } from '../testkit/restartable-broker.ts';
 import { createKafka, kafkajsReadAll, type KafkaClient } from '../testkit/kafkajs.ts';
 import { startResponseDroppingProxy, type ProduceRequestInfo, type ResponseDroppingProxy } from '../testkit/response-dropping-proxy.ts';
 import { RawClient } from '../testkit/raw-client.ts';
@@ -49,7 +43,6 @@ import { createTopic, fetchPartition, listOffsets, produce } from '../broker/hel
 import { buildRecordBatch, decodeRecords } from '../../src/protocol/records.ts';
 
 const { Partitioners } = kafkajs;
-const execFileP = promisify(execFile);
 
 const NONE = 0;
 const OUT_OF_ORDER_SEQUENCE_NUMBER = 45;
@@ -205,58 +198,15 @@ describe('idempotent producer with lost Produce responses (kafkajs through a res
   });
 });
 
-/** A broker restartable on its data at the same address (see restartableBroker). */
-interface RestartableBroker {
-  bootstrap: string;
-  restart(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
-  close(): Promise<void>;
-}
-
 const kafkaRestartPort = process.env.TXN_RESTART_KAFKA_PORT ? Number(process.env.TXN_RESTART_KAFKA_PORT) : undefined;
 
 /**
  * The Tributary CLI as a child process on a fixed port, or with TXN_RESTART_KAFKA_PORT=P Apache
  * Kafka from compat/kafka on port P (killed or stopped and started again with --keep-data).
  */
-async function restartableBroker(): Promise<RestartableBroker> {
-  if (kafkaRestartPort !== undefined) {
-    const port = kafkaRestartPort;
-    const script = (name: string) => join(REPO_ROOT, 'compat/kafka', name);
-    return {
-      bootstrap: `127.0.0.1:${port}`,
-      async restart(signal) {
-        if (signal === 'SIGKILL') {
-          const pid = Number(readFileSync(join(REPO_ROOT, `compat/kafka/target/run-${port}/kafka.pid`), 'utf8').trim());
-          process.kill(pid, 'SIGKILL');
-          await waitFor(() => { try { process.kill(pid, 0); return false; } catch { return true; } }, { timeoutMs: 10_000 });
-        } else {
-          await execFileP('bash', [script('stop-kafka.sh'), '--port', String(port)]);
-        }
-        await execFileP('bash', [script('start-kafka.sh'), '--port', String(port), '--keep-data'], { timeout: 120_000 });
-      },
-      async close() {},
-    };
-  }
-  const dataDir = await makeTempDir('tributary-idem-');
-  const port = await freePort();
-  const start = () => spawnBrokerProcess({ dataDir, port });
-  let proc: BrokerProcess = await start().catch(async (e: Error) => {
-    await removeDir(dataDir);
-    throw e;
-  });
-  return {
-    bootstrap: proc.bootstrap,
-    async restart(signal) {
-      proc.kill(signal);
-      await proc.waitForExit(20_000);
-      proc = await start();
-    },
-    async close() {
-      proc.kill('SIGTERM');
-      await proc.waitForExit(20_000).catch(() => proc.kill('SIGKILL'));
-      if (process.env.TRIBUTARY_KEEP_DATA !== '1') await removeDir(dataDir);
-    },
-  };
+function restartableBroker(): Promise<RestartableBroker> {
+  if (kafkaRestartPort !== undefined) return Promise.resolve(restartableKafka(kafkaRestartPort));
+  return restartableTributary({ dirPrefix: 'tributary-idem-' });
 }
 
 const crashSkip = kafkaRestartPort === undefined && externalBootstrap()

@@ -49,19 +49,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Admin, Consumer, EachBatchPayload, Producer } from 'kafkajs';
-import {
-  externalBootstrap, freePort, makeTempDir, REPO_ROOT, removeDir, spawnBrokerProcess, uniqueTopic, waitFor, type BrokerProcess,
-} from '../testkit/broker.ts';
+import { externalBootstrap, uniqueTopic, waitFor } from '../testkit/broker.ts';
+import { restartableKafka, restartableTributary } from '../testkit/restartable-broker.ts';
 import { createKafka, kafkajsCluster, type KafkaClient } from '../testkit/kafkajs.ts';
 
 const require = createRequire(import.meta.url);
-const execFileP = promisify(execFile);
 const filterAbortedMessages = require('kafkajs/src/consumer/filterAbortedMessages.js') as (a: { messages: KjsMessage[]; abortedTransactions: unknown[] }) => KjsMessage[];
 
 const kafkaRestartPort = process.env.TXN_RESTART_KAFKA_PORT ? Number(process.env.TXN_RESTART_KAFKA_PORT) : undefined;
@@ -120,51 +114,13 @@ interface PipelineBroker {
  * from compat/kafka on port P, restarted with --keep-data (to validate the scenario).
  */
 async function startPipelineBroker(): Promise<PipelineBroker> {
-  if (kafkaRestartPort !== undefined) return apacheKafka(kafkaRestartPort);
+  if (kafkaRestartPort !== undefined) return restartableKafka(kafkaRestartPort);
   const ext = externalBootstrap();
   if (ext) return { bootstrap: ext.split(',')[0]!.trim(), close: async () => {} };
-  const dataDir = await makeTempDir('tributary-txn-');
-  const port = await freePort();
-  const start = () => spawnBrokerProcess({
-    dataDir,
-    port,
+  return restartableTributary({
+    dirPrefix: 'tributary-txn-',
     extraArgs: ['--config', 'group.initial.rebalance.delay.ms=0', '--config', 'transaction.abort.timed.out.transaction.cleanup.interval.ms=500'],
   });
-  let proc: BrokerProcess = await start().catch(async (e: Error) => {
-    await removeDir(dataDir);
-    throw e;
-  });
-  return {
-    bootstrap: proc.bootstrap,
-    async restart(signal) {
-      proc.kill(signal);
-      await proc.waitForExit(20_000);
-      proc = await start();
-    },
-    async close() {
-      proc.kill('SIGTERM');
-      await proc.waitForExit(20_000).catch(() => proc.kill('SIGKILL'));
-      if (process.env.TRIBUTARY_KEEP_DATA !== '1') await removeDir(dataDir);
-    },
-  };
-}
-
-function apacheKafka(port: number): PipelineBroker {
-  const script = (name: string) => join(REPO_ROOT, 'compat/kafka', name);
-  return {
-    bootstrap: `127.0.0.1:${port}`,
-    async restart(signal) {
-      if (signal === 'SIGKILL') {
-        const pid = Number(readFileSync(join(REPO_ROOT, `compat/kafka/target/run-${port}/kafka.pid`), 'utf8').trim());
-        process.kill(pid, 'SIGKILL');
-        await waitFor(() => { try { process.kill(pid, 0); return false; } catch { return true; } }, { timeoutMs: 10_000 });
-      } else {
-        await execFileP('bash', [script('stop-kafka.sh'), '--port', String(port)]);
-      }
-      await execFileP('bash', [script('start-kafka.sh'), '--port', String(port), '--keep-data'], { timeout: 120_000 });
-    },
-    async close() {},
-  };
 }
 
 /**
