@@ -12,7 +12,7 @@ import { OffsetCommitResponse } from '../protocol/messages/offset-commit-respons
 import { validateOffsetCommit } from '../coordinator/consumer/index.ts';
 import { defineApi } from './api.ts';
 import { partitionKey } from './partition-waiters.ts';
-import { coordinatorContext, groupsReady } from './group-context.ts';
+import { coordinatorContext, groupsReady, knownPartitions } from './group-context.ts';
 
 export const offsetCommit = defineApi({
   request: OffsetCommitRequest,
@@ -23,17 +23,7 @@ export const offsetCommit = defineApi({
     const groups = await groupsReady(ctx);
     const consumerCheck = validateOffsetCommit(groups.consumer, req.groupId, req.memberId, req.generationIdOrMemberEpoch, ctx.apiVersion);
     const codes = new Map<string, number>();
-    const known = req.topics
-      .map((t) => {
-        const topic = ctx.broker.topics.get(t.name);
-        const partitions = t.partitions.filter((p) => {
-          const exists = topic !== undefined && p.partitionIndex >= 0 && p.partitionIndex < topic.partitions;
-          if (!exists) codes.set(partitionKey(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-          return exists;
-        });
-        return { ...t, partitions };
-      })
-      .filter((t) => t.partitions.length > 0);
+    const known = knownPartitions(ctx, req.topics, codes);
     const res = OffsetCommitResponse.default();
     if (consumerCheck !== null && consumerCheck !== ErrorCode.NONE) {
       for (const t of known) for (const p of t.partitions) codes.set(partitionKey(t.name, p.partitionIndex), consumerCheck);

@@ -29,7 +29,7 @@ import { TxnOffsetCommitResponse } from '../protocol/messages/txn-offset-commit-
 import { validateOffsetCommit } from '../coordinator/consumer/index.ts';
 import { defineApi } from './api.ts';
 import { partitionKey } from './partition-waiters.ts';
-import { coordinatorContext, groupsReady } from './group-context.ts';
+import { coordinatorContext, groupsReady, knownPartitions } from './group-context.ts';
 import { OFFSETS_TOPIC } from './group-service.ts';
 import { partitionFor } from '../coordinator/group/partition-for.ts';
 
@@ -67,17 +67,7 @@ export const txnOffsetCommit = defineApi({
   async handle(req, ctx) {
     const groups = await groupsReady(ctx);
     const codes = new Map<string, number>();
-    const known = req.topics
-      .map((t) => {
-        const topic = ctx.broker.topics.get(t.name);
-        const partitions = t.partitions.filter((p) => {
-          const exists = topic !== undefined && p.partitionIndex >= 0 && p.partitionIndex < topic.partitions;
-          if (!exists) codes.set(partitionKey(t.name, p.partitionIndex), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-          return exists;
-        });
-        return { ...t, partitions };
-      })
-      .filter((t) => t.partitions.length > 0);
+    const known = knownPartitions(ctx, req.topics, codes);
     const res = TxnOffsetCommitResponse.default();
     if (known.length > 0) {
       let consumerCheck =

@@ -226,33 +226,14 @@ export function offsetCommit(
 
   const now = e.clock.now();
   const expireTimestamp = ctx.apiVersion >= 2 && ctx.apiVersion <= 4 && req.retentionTimeMs !== -1n ? now + Number(req.retentionTimeMs) : -1;
-  const records: GroupRecord[] = [];
-  const response: OffsetCommitResponse = { throttleTimeMs: 0, topics: [] };
-  for (const t of req.topics) {
-    const partitions = [];
-    for (const p of t.partitions) {
-      const metadata = p.committedMetadata ?? '';
-      if (metadata.length > e.config.offsetMetadataMaxBytes) {
-        partitions.push({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.OFFSET_METADATA_TOO_LARGE as number });
-        continue;
-      }
-      partitions.push({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE as number });
-      records.push({
-        type: 'offset',
-        groupId: req.groupId,
-        topic: t.name,
-        partition: p.partitionIndex,
-        value: {
-          offset: p.committedOffset,
-          leaderEpoch: ctx.apiVersion >= 6 ? p.committedLeaderEpoch : -1,
-          metadata,
-          commitTimestamp: ctx.apiVersion === 1 && p.commitTimestamp !== -1n ? Number(p.commitTimestamp) : now,
-          expireTimestamp,
-        },
-      });
-    }
-    response.topics.push({ name: t.name, partitions });
-  }
+  const { records, topics } = offsetRecords(req.groupId, req.topics, e.config.offsetMetadataMaxBytes, (p, metadata) => ({
+    offset: p.committedOffset,
+    leaderEpoch: ctx.apiVersion >= 6 ? p.committedLeaderEpoch : -1,
+    metadata,
+    commitTimestamp: ctx.apiVersion === 1 && p.commitTimestamp !== -1n ? Number(p.commitTimestamp) : now,
+    expireTimestamp,
+  }));
+  const response: OffsetCommitResponse = { throttleTimeMs: 0, topics };
   return {
     records,
     complete(err) {
@@ -314,27 +295,14 @@ export function txnOffsetCommit(
   }
   const producer: TxnProducer = { producerId: Number(req.producerId), producerEpoch: req.producerEpoch };
   const now = e.clock.now();
-  const records: GroupRecord[] = [];
-  const response: TxnOffsetCommitResponse = { throttleTimeMs: 0, topics: [] };
-  for (const t of req.topics) {
-    const partitions = [];
-    for (const p of t.partitions) {
-      const metadata = p.committedMetadata ?? '';
-      if (metadata.length > e.config.offsetMetadataMaxBytes) {
-        partitions.push({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.OFFSET_METADATA_TOO_LARGE as number });
-        continue;
-      }
-      partitions.push({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE as number });
-      records.push({
-        type: 'offset',
-        groupId: req.groupId,
-        topic: t.name,
-        partition: p.partitionIndex,
-        value: { offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata, commitTimestamp: now, expireTimestamp: -1 },
-      });
-    }
-    response.topics.push({ name: t.name, partitions });
-  }
+  const { records, topics } = offsetRecords(req.groupId, req.topics, e.config.offsetMetadataMaxBytes, (p, metadata) => ({
+    offset: p.committedOffset,
+    leaderEpoch: p.committedLeaderEpoch,
+    metadata,
+    commitTimestamp: now,
+    expireTimestamp: -1,
+  }));
+  const response: TxnOffsetCommitResponse = { throttleTimeMs: 0, topics };
   return {
     records,
     producer,
@@ -344,6 +312,30 @@ export function txnOffsetCommit(
       return response;
     },
   };
+}
+
+/**
+ * The offset records of a commit (OffsetCommit or TxnOffsetCommit) and the per-partition answer:
+ * a partition whose metadata is longer than offset.metadata.max.bytes gets
+ * OFFSET_METADATA_TOO_LARGE and no record.
+ */
+function offsetRecords<P extends { partitionIndex: number; committedMetadata: string | null }>(
+  groupId: string,
+  requested: readonly { name: string; partitions: readonly P[] }[],
+  maxMetadataBytes: number,
+  valueOf: (p: P, metadata: string) => OffsetCommitValue,
+): { records: GroupRecord[]; topics: { name: string; partitions: { partitionIndex: number; errorCode: number }[] }[] } {
+  const records: GroupRecord[] = [];
+  const topics = requested.map((t) => ({
+    name: t.name,
+    partitions: t.partitions.map((p) => {
+      const metadata = p.committedMetadata ?? '';
+      if (metadata.length > maxMetadataBytes) return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.OFFSET_METADATA_TOO_LARGE as number };
+      records.push({ type: 'offset', groupId, topic: t.name, partition: p.partitionIndex, value: valueOf(p, metadata) });
+      return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE as number };
+    }),
+  }));
+  return { records, topics };
 }
 
 /** Kafka's ClassicGroup.validateOffsetCommit with isTransactional = true. */
