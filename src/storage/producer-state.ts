@@ -72,6 +72,8 @@ function inSequence(lastSeq: number, nextSeq: number): boolean {
 export class ProducerState {
   readonly #where: string;
   readonly producers = new Map<number, ProducerEntry>();
+  /** The producers with an open transaction (Fetch asks for the LSO often; producers can be many). */
+  readonly #open = new Set<ProducerEntry>();
   /** Completed transactions whose marker may not be written yet: they hold the LSO back until it is. */
   #completing: { firstOffset: number; markerOffset: number }[] = [];
   /** Ascending by lastOffset (markers are appended in offset order). */
@@ -164,12 +166,16 @@ export class ProducerState {
     if (e.batches.length === BATCHES_TO_RETAIN) e.batches.shift();
     e.batches.push({ firstSeq: b.baseSequence, lastSeq: b.lastSequence, firstOffset, lastOffset, timestamp: b.maxTimestamp });
     e.lastTimestamp = b.maxTimestamp;
-    if (b.isTransactional && e.currentTxnFirstOffset < 0) e.currentTxnFirstOffset = firstOffset;
+    if (b.isTransactional && e.currentTxnFirstOffset < 0) {
+      e.currentTxnFirstOffset = firstOffset;
+      this.#open.add(e);
+    }
   }
 
   #complete(e: ProducerEntry, markerOffset: number, aborted: boolean): void {
     const firstOffset = e.currentTxnFirstOffset;
     e.currentTxnFirstOffset = -1;
+    this.#open.delete(e);
     this.#completing.push({ firstOffset, markerOffset });
     if (aborted) {
       const others = this.#firstOngoingOffset();
@@ -184,8 +190,8 @@ export class ProducerState {
 
   #firstOngoingOffset(): number | null {
     let min: number | null = null;
-    for (const e of this.producers.values()) {
-      if (e.currentTxnFirstOffset >= 0 && (min === null || e.currentTxnFirstOffset < min)) min = e.currentTxnFirstOffset;
+    for (const e of this.#open) {
+      if (min === null || e.currentTxnFirstOffset < min) min = e.currentTxnFirstOffset;
     }
     return min;
   }
@@ -322,7 +328,9 @@ export class ProducerState {
         });
         p += 32;
       }
-      s.producers.set(producerId, { producerId, producerEpoch, coordinatorEpoch, lastTimestamp, currentTxnFirstOffset, batches });
+      const e: ProducerEntry = { producerId, producerEpoch, coordinatorEpoch, lastTimestamp, currentTxnFirstOffset, batches };
+      s.producers.set(producerId, e);
+      if (currentTxnFirstOffset >= 0) s.#open.add(e);
     }
     const m = buf.readInt32BE(p);
     p += 4;
