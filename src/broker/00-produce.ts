@@ -20,14 +20,14 @@
 import { ErrorCode, KafkaError, errorName, type ErrorCode as Code } from '../common/errors.ts';
 import { ProduceRequest } from '../protocol/messages/produce-request.generated.ts';
 import { ProduceResponse } from '../protocol/messages/produce-response.generated.ts';
-import { validateRecordSet } from '../protocol/record-batch.ts';
+import { validateRecordSet, type BatchSummary } from '../protocol/record-batch.ts';
 import { isInternalTopic } from '../metadata/topic-names.ts';
 import { defineApi } from './api.ts';
 import type { Broker } from './broker.ts';
 import { BadRequestError } from './dispatcher.ts';
 import { LEADER_EPOCH } from './leader-epoch.ts';
 import { applyTopicRules, needsTopicRules } from './produce-topic-rules.ts';
-import { batchProducerEpoch, batchProducerId } from '../protocol/control-batch.ts';
+import { batchProducerEpoch } from '../protocol/control-batch.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
 
 type PartitionResponse = ReturnType<typeof ProduceResponse.default>['responses'][number]['partitionResponses'][number];
@@ -131,11 +131,11 @@ function verifyTransaction(
   topic: string,
   partition: number,
   records: Buffer,
-  pos: number,
+  batch: BatchSummary,
 ): [Code, string] | null {
-  const producerId = batchProducerId(records, pos);
+  const producerId = batch.producerId;
   if (log.hasOngoingTransaction(producerId)) return null;
-  const epoch = batchProducerEpoch(records, pos);
+  const epoch = batchProducerEpoch(records, batch.pos);
   const code = broker.transactions.verifyPartition(transactionalId, producerId, epoch, topic, partition);
   switch (code) {
     case ErrorCode.NONE:
@@ -192,7 +192,7 @@ function appendPartition(
         return fail(res, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'Transactional records require a transactional id');
       }
       if (batch.producerId < 0) return fail(res, ErrorCode.INVALID_RECORD, 'a transactional batch must carry a producer id');
-      const problem = verifyTransaction(broker, log, transactionalId, topic, partition, records, batch.pos);
+      const problem = verifyTransaction(broker, log, transactionalId, topic, partition, records, batch);
       if (problem) return fail(res, problem[0], problem[1]);
     }
     if (!settings.logAppendTime && batch.maxTimestamp !== -1) {
