@@ -86,8 +86,18 @@ class Pipeline:
         conf = {"bootstrap.servers": self.bootstrap, "client.id": "compat-py-txn-producer",
                 "transactional.id": self.txnid, "enable.idempotence": True, "acks": "all",
                 "linger.ms": 5, "transaction.timeout.ms": 30000, "message.timeout.ms": 20000,
-                "socket.timeout.ms": 10000, "reconnect.backoff.max.ms": 1000}
+                "socket.timeout.ms": 10000, "reconnect.backoff.max.ms": 1000,
+                # librdkafka 2.16 bug (confluentinc/librdkafka#5511, fix in PR #5512): when every
+                # known broker is down at once -- any restart of a single-node cluster, Apache Kafka
+                # as well as Tributary -- the client re-bootstraps and decommissions the learned
+                # brokers, but its group-coordinator cache keeps the decommissioned one, so the next
+                # send_offsets_to_transaction waits for it forever (its timeout is not checked
+                # either, #5456). Reproduced deterministically against both brokers; re-bootstrap
+                # is of no use with a single bootstrap server anyway.
+                "metadata.recovery.strategy": "none"}
         conf.update(self.extra)
+        if os.environ.get("TXN_PY_DEBUG"):  # e.g. eos,metadata,protocol: librdkafka debug to stderr
+            conf["debug"] = os.environ["TXN_PY_DEBUG"]
         attempt = 0
         while True:
             attempt += 1
@@ -241,12 +251,10 @@ class Pipeline:
         self.recoveries += 1
         out({"ev": "recover", "txn": self.txns, "phase": phase, "in_txn": self.in_txn, **err(e)})
         k = kerr(e)
-        # A timed-out call leaves librdkafka 2.16 in a state where a later send_offsets_to_transaction
-        # can block forever (observed: after send_offsets_to_transaction timed out while the broker
-        # was down and abort_transaction then succeeded locally, the next transaction's
-        # AddOffsetsToTxn succeeded but its TxnOffsetCommit was never sent). So after a timeout, as
-        # after a fatal error, the producer is replaced: init_transactions on the new one fences the
-        # old epoch and completes or aborts whatever it left open.
+        # After a timeout, as after a fatal error, the producer is replaced: init_transactions on
+        # the new one fences the old epoch and completes or aborts whatever it left open. (This
+        # began as the workaround for a hang later traced to librdkafka#5511, see new_producer; a
+        # fresh producer after a timeout is what an application does anyway.)
         fresh = k is not None and (k.fatal() or k.code() == KafkaError._TIMED_OUT)
         if self.in_txn and not fresh:
             try:
