@@ -20,8 +20,10 @@
  * unknown transactional id / other producer id INVALID_PRODUCER_ID_MAPPING, other epoch
  * INVALID_PRODUCER_EPOCH, no AddOffsetsToTxn INVALID_TXN_STATE (v4: TRANSACTION_ABORTABLE).
  * The log then checks the producer epoch of the batch on append. The check and the append are
- * not atomic: a client that sends EndTxn before TxnOffsetCommit is answered could have its
- * offsets written after the marker (Kafka's verification guard in the log prevents that).
+ * issued in the same turn of the event loop, and the coordinator leaves Ongoing only once
+ * PrepareCommit/PrepareAbort is durable (the markers come after that): so offsets accepted here
+ * always precede the transaction's marker in the log, even when EndTxn races this request
+ * (Kafka guards the same with its verification guard in the log).
  */
 import { ErrorCode } from '../common/errors.ts';
 import { TxnOffsetCommitRequest } from '../protocol/messages/txn-offset-commit-request.generated.ts';
@@ -35,28 +37,31 @@ import { partitionFor } from '../coordinator/group/partition-for.ts';
 
 /** What this handler needs of the transaction coordinator's service (when the broker has one). */
 interface TxnVerifier {
-  partitionInTransaction(producerId: number, producerEpoch: number, topic: string, partition: number): boolean;
-  coordinator?: { describe?(transactionalId: string): { errorCode: number; producerId: number; producerEpoch: number } };
+  verifyPartition(transactionalId: string | null, producerId: number, producerEpoch: number, topic: string, partition: number): ErrorCode;
 }
 
 /**
  * Kafka's verification of a transactional write (the transaction must be ongoing with the
  * group's `__consumer_offsets` partition), with the errors Kafka 4.3 answers: an unknown
  * transactional id or another producer id INVALID_PRODUCER_ID_MAPPING, another epoch (a
- * zombie) INVALID_PRODUCER_EPOCH, the partition not in the transaction INVALID_TXN_STATE
- * (v4: TRANSACTION_ABORTABLE). NONE when the broker has no transaction coordinator.
+ * zombie) INVALID_PRODUCER_EPOCH, a transaction being completed (PrepareCommit/PrepareAbort)
+ * CONCURRENT_TRANSACTIONS, the partition not in the transaction INVALID_TXN_STATE (v4:
+ * TRANSACTION_ABORTABLE). NONE when the broker has no transaction coordinator.
  */
 function verifyTransaction(broker: unknown, req: TxnOffsetCommitRequest, offsetsPartition: number, apiVersion: number): ErrorCode {
   const txn = (broker as { transactions?: Partial<TxnVerifier> }).transactions;
-  if (typeof txn?.partitionInTransaction !== 'function') return ErrorCode.NONE;
-  const producerId = Number(req.producerId);
-  if (txn.partitionInTransaction(producerId, req.producerEpoch, OFFSETS_TOPIC, offsetsPartition)) return ErrorCode.NONE;
-  const described = typeof txn.coordinator?.describe === 'function' ? txn.coordinator.describe(req.transactionalId) : null;
-  if (described) {
-    if (described.errorCode !== ErrorCode.NONE || described.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
-    if (described.producerEpoch !== req.producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+  if (typeof txn?.verifyPartition !== 'function') return ErrorCode.NONE;
+  const code = txn.verifyPartition(req.transactionalId, Number(req.producerId), req.producerEpoch, OFFSETS_TOPIC, offsetsPartition);
+  switch (code) {
+    case ErrorCode.PRODUCER_FENCED:
+      return ErrorCode.INVALID_PRODUCER_EPOCH;
+    case ErrorCode.INVALID_REQUEST:
+      return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    case ErrorCode.TRANSACTION_ABORTABLE:
+      return apiVersion >= 4 ? ErrorCode.TRANSACTION_ABORTABLE : ErrorCode.INVALID_TXN_STATE;
+    default:
+      return code;
   }
-  return apiVersion >= 4 ? ErrorCode.TRANSACTION_ABORTABLE : ErrorCode.INVALID_TXN_STATE;
 }
 
 export const txnOffsetCommit = defineApi({

@@ -228,11 +228,6 @@ export class TxnService {
     }
   }
 
-  /** See TransactionCoordinator.partitionInTransaction (the produce path's verification). */
-  partitionInTransaction(producerId: number, producerEpoch: number, topic: string, partition: number): boolean {
-    return this.coordinator.partitionInTransaction(producerId, producerEpoch, topic, partition);
-  }
-
   /** See TransactionCoordinator.verifyPartition (Kafka's verification error codes, by transactional id). */
   verifyPartition(transactionalId: string | null, producerId: number, producerEpoch: number, topic: string, partition: number): ErrorCode {
     return this.coordinator.verifyPartition(transactionalId, producerId, producerEpoch, topic, partition);

@@ -276,6 +276,34 @@ describe('TxnOffsetCommit over the wire', () => {
     assert.deepEqual(await settled(), [42, E.NONE]);
     assert.deepEqual(await fetchOne(c, group, topic, 0, false), [42, E.NONE]);
   });
+
+  test('TxnOffsetCommit racing EndTxn (two connections): accepted offsets are committed with the transaction, refused ones never become pending', async (t) => {
+    // A client that sends EndTxn before its TxnOffsetCommit is answered: whichever the broker takes
+    // first, offsets it accepts must precede the marker (else they would stay pending forever).
+    const producer = await beginTxn(c);
+    const c2 = await target.connect();
+    try {
+      const group = uniqueTopic('race');
+      let committed = 0;
+      const outcomes = new Set<string>();
+      for (let i = 1; i <= 20; i++) {
+        await addOffsets(c, producer, group);
+        const [commitRes, endRes]: Any[] = await Promise.all([
+          c2.request(K.TxnOffsetCommit, 3, txnCommitBody({ ...producer, groupId: group, parts: [[topic, 1, i]] })),
+          c.request(K.EndTxn, 3, { ...producer, committed: true }),
+        ]);
+        assert.equal(endRes.errorCode, E.NONE, `round ${i}: EndTxn`);
+        const code = codesOf(commitRes)[0];
+        outcomes.add(code === E.NONE ? 'accepted' : `refused ${code}`);
+        if (code === E.NONE) committed = i;
+        assert.deepEqual(await stable(c, group, topic, 1), [committed === 0 ? -1 : committed, E.NONE],
+          `round ${i}: TxnOffsetCommit answered ${code}; the offset must be stable`);
+      }
+      t.diagnostic(`TxnOffsetCommit outcomes over 20 races: ${[...outcomes].join(', ')}`);
+    } finally {
+      await c2.close();
+    }
+  });
 });
 
 describe('transactional offsets across restarts (Tributary)', () => {

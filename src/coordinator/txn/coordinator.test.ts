@@ -346,7 +346,7 @@ describe('timeouts and expiry', () => {
     assert.equal(h.c.state('t'), 'CompleteAbort');
     assert.equal(h.ok(h.c.endTxn('t', p.producerId, 0, true)).errorCode, E.PRODUCER_FENCED);
     assert.equal(h.ok(h.c.addPartitions('t', p.producerId, 0, [tp('a', 0)])), E.PRODUCER_FENCED);
-    assert.equal(h.c.partitionInTransaction(p.producerId, 0, 'a', 0), false);
+    assert.equal(h.c.verifyPartition('t', p.producerId, 0, 'a', 0), E.PRODUCER_FENCED);
     h.c.stop();
   });
 
@@ -439,21 +439,6 @@ describe('reads', () => {
     assert.deepEqual(ids(h.c.list(['Ongoing'], [], 10_000)), [], 'running for exactly the duration is not older');
   });
 
-  test('partitionInTransaction: only an Ongoing transaction of that producer id and epoch, with that partition', () => {
-    const h = new Harness();
-    const p = h.init('t');
-    assert.equal(h.c.partitionInTransaction(p.producerId, 0, 'a', 0), false);
-    const add = h.c.addPartitions('t', p.producerId, 0, [tp('a', 0)]);
-    assert.equal(h.c.partitionInTransaction(p.producerId, 0, 'a', 0), false, 'not before it is durable');
-    h.ok(add);
-    assert.equal(h.c.partitionInTransaction(p.producerId, 0, 'a', 0), true);
-    assert.equal(h.c.partitionInTransaction(p.producerId, 0, 'a', 1), false);
-    assert.equal(h.c.partitionInTransaction(p.producerId, 1, 'a', 0), false);
-    assert.equal(h.c.partitionInTransaction(p.producerId + 1, 0, 'a', 0), false);
-    h.ok(h.c.endTxn('t', p.producerId, 0, true));
-    assert.equal(h.c.partitionInTransaction(p.producerId, 0, 'a', 0), false, 'PrepareCommit');
-  });
-
   test("verifyPartition: Kafka's verification codes", () => {
     const h = new Harness();
     const p = h.init('t');
@@ -461,7 +446,9 @@ describe('reads', () => {
     assert.equal(h.c.verifyPartition('nope', p.producerId, 0, 'a', 0), E.INVALID_PRODUCER_ID_MAPPING);
     assert.equal(h.c.verifyPartition('t', p.producerId + 1, 0, 'a', 0), E.INVALID_PRODUCER_ID_MAPPING);
     assert.equal(h.c.verifyPartition('t', p.producerId, 0, 'a', 0), E.TRANSACTION_ABORTABLE, 'not in the transaction');
-    h.ok(h.c.addPartitions('t', p.producerId, 0, [tp('a', 0)]));
+    const add = h.c.addPartitions('t', p.producerId, 0, [tp('a', 0)]);
+    assert.equal(h.c.verifyPartition('t', p.producerId, 0, 'a', 0), E.TRANSACTION_ABORTABLE, 'not before it is durable');
+    h.ok(add);
     assert.equal(h.c.verifyPartition('t', p.producerId, 0, 'a', 0), E.NONE);
     assert.equal(h.c.verifyPartition('t', p.producerId, 0, 'a', 1), E.TRANSACTION_ABORTABLE);
     assert.equal(h.ok(h.c.initProducerId('t', 60_000)).errorCode, E.CONCURRENT_TRANSACTIONS); // fence

@@ -86,8 +86,6 @@ export class TransactionCoordinator {
   #onTimerResult: (result: Result<unknown>) => void;
   #onMarkers: (work: MarkerWork) => void;
   #txns = new Map<string, TxnMetadata>();
-  /** Ongoing transactions by producer id (partitionInTransaction is on the produce path). */
-  #ongoing = new Map<number, TxnMetadata>();
   #timersStarted = false;
   #cancelTimers: (() => void)[] = [];
 
@@ -432,16 +430,6 @@ export class TransactionCoordinator {
   }
 
   /**
-   * True iff a transactional id with this producer id and epoch is Ongoing with this partition
-   * in its transaction (the produce path's check before a producer's first transactional batch
-   * on a partition, in the spirit of KIP-890 part 1).
-   */
-  partitionInTransaction(producerId: number, producerEpoch: number, topic: string, partition: number): boolean {
-    const m = this.#ongoing.get(producerId);
-    return m !== undefined && m.producerEpoch === producerEpoch && m.state === 'Ongoing' && m.partitions.get(topic)?.has(partition) === true;
-  }
-
-  /**
    * Kafka's handleVerifyPartitionsInTransaction (AddPartitionsToTxn verifyOnly, KIP-890 part 1)
    * for one partition: INVALID_REQUEST for a null or empty id, INVALID_PRODUCER_ID_MAPPING
    * (unknown id, other producer id), PRODUCER_FENCED (other epoch), CONCURRENT_TRANSACTIONS
@@ -477,8 +465,6 @@ export class TransactionCoordinator {
   /** Loading `__transaction_state`: applies one record (the last one of an id wins). */
   replay(record: TxnRecord): void {
     if (record.value === null) {
-      const gone = this.#txns.get(record.transactionalId);
-      if (gone && this.#ongoing.get(gone.producerId) === gone) this.#ongoing.delete(gone.producerId);
       this.#txns.delete(record.transactionalId);
       return;
     }
@@ -503,7 +489,7 @@ export class TransactionCoordinator {
       };
       this.#txns.set(record.transactionalId, m);
     }
-    this.#apply(m, record.value);
+    applyValue(m, record.value);
     m.lastProducerEpoch = NO_PRODUCER_EPOCH;
     m.pending = null;
     m.completing = null;
@@ -551,17 +537,11 @@ export class TransactionCoordinator {
 
   #completeTransit(m: TxnMetadata, transit: Transit): void {
     if (m.pending !== transit.value.state) throw new Error(`${m.transactionalId}: completing ${transit.value.state} while ${m.pending} is pending`);
-    this.#apply(m, transit.value);
+    applyValue(m, transit.value);
     m.lastProducerEpoch = transit.lastProducerEpoch;
     m.pending = null;
   }
 
-  /** Applies a stored value (replay and live completion alike) and keeps the Ongoing index. */
-  #apply(m: TxnMetadata, v: TxnLogValue): void {
-    if (this.#ongoing.get(m.producerId) === m) this.#ongoing.delete(m.producerId);
-    applyValue(m, v);
-    if (m.state === 'Ongoing') this.#ongoing.set(m.producerId, m);
-  }
 
   #abandon(m: TxnMetadata): void {
     m.pending = null;

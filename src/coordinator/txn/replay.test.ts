@@ -89,7 +89,7 @@ test('recovery: an Ongoing transaction stays ongoing and still times out', () =>
   for (const rec of h.log) rr.c.replay(rec);
   rr.c.onLoaded();
   assert.equal(rr.c.state('p'), 'Ongoing');
-  assert.equal(rr.c.partitionInTransaction(p.producerId, 0, 'x', 0), true);
+  assert.equal(rr.c.verifyPartition('p', p.producerId, 0, 'x', 0), E.NONE);
   assert.equal(rr.ok(rr.c.addPartitions('p', p.producerId, 0, [tp('x', 1)])), E.NONE, 'the producer carries on');
   rr.clock.advance(6000);
   assert.equal(rr.timerResults.length, 1);
