@@ -1,7 +1,7 @@
 /**
  * The log of one partition: a directory of segments, an append queue, reads, ListOffsets and
- * OffsetForLeaderEpoch lookups, retention. See README.md for the ordering, durability and
- * failure rules this file implements.
+ * OffsetForLeaderEpoch lookups, retention; helpers in append-plan, log-lookups, log-maintenance,
+ * log-open and segment-syncs.ts. See README.md for the ordering, durability and failure rules.
  *
  * Two views of the tail are kept:
  * - assigned: offsets and bytes handed out synchronously by `append` (`logEndOffset`);
@@ -14,64 +14,28 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../common/clock.ts';
 import type { Logger } from '../common/logger.ts';
 import { ErrorCode, KafkaError } from '../common/errors.ts';
-import {
-  setBatchBaseOffset,
-  setBatchLeaderEpoch,
-  stampLogAppendTime,
-} from '../protocol/record-batch.ts';
 import type { LogConfig } from './log-config.ts';
 import { fsyncDir, writeFileAtomic, writeFilesAtomic } from './atomic-file.ts';
-import type { SyncScheduler } from './sync-scheduler.ts';
+import { SegmentSyncs } from './segment-syncs.ts';
 import { OffsetIndex } from './offset-index.ts';
 import { TimeIndex } from './time-index.ts';
-import { Segment, coversExactly, defaultSegmentIo, walkBatches, type AppendBatchInfo, type SegmentIo } from './segment.ts';
-import { EMPTY_READ, maxTimestampInSegment, readSegment, segmentIndexFor, timestampInSegment, type ReadResult } from './log-reads.ts';
-import { recoverSegments } from './recovery.ts';
+import { appendBatches, assignOffsets, rollReason, type AppendResult, type PlannedBatch } from './append-plan.ts';
+import { Segment, defaultSegmentIo, type AppendBatchInfo, type SegmentIo } from './segment.ts';
+import type { ReadResult } from './log-reads.ts';
+import { maxTimestampOffset, offsetForTimestamp, readLog, type LogReadView } from './log-lookups.ts';
+import { recoverLog, type PartitionLogOptions } from './log-open.ts';
 import { TaskQueue } from './task-queue.ts';
-import { countDeletable } from './retention.ts';
-import { LEADER_EPOCH_CHECKPOINT, LeaderEpochCache } from './leader-epoch-cache.ts';
-import { readLogStartOffset, writeLogStartOffset } from './log-start-checkpoint.ts';
-import { CleanAborted, SwapFailed, cleanLog, readCleanerState, type CleanStats, type CleanerHost, type CleanerState } from './cleaner.ts';
+import { LEADER_EPOCH_CHECKPOINT, type LeaderEpochCache } from './leader-epoch-cache.ts';
+import type { CleanStats } from './cleaner.ts';
+import { LogMaintenance } from './log-maintenance.ts';
 import type { SwapStepHook } from './segment-swap.ts';
-import type { AbortedTxn, AppendOrigin, ProducerBatch, ProducerEntry } from './producer-state.ts';
-import { producerBatchAt } from './producer-batches.ts';
+import type { AbortedTxn, AppendOrigin, ProducerEntry } from './producer-state.ts';
 import { LogProducers } from './log-producers.ts';
 
 export type { ReadResult } from './log-reads.ts';
-
 export type { AppendBatchInfo } from './segment.ts';
-
-export interface AppendResult {
-  baseOffset: number;
-  lastOffset: number;
-  /** The stamped LogAppendTime, or -1. */
-  logAppendTime: number;
-  logStartOffset: number;
-  /** The batch repeated one of its producer's last five: these are the original's offsets, nothing was appended. */
-  duplicate?: boolean;
-}
-
-export interface PartitionLogOptions {
-  dir: string;
-  topic: string;
-  partition: number;
-  config: LogConfig;
-  clock: Clock;
-  syncer: SyncScheduler;
-  logger: Logger;
-  createIfMissing?: boolean;
-  /** Scan and CRC-check every segment on open, not only the last one. */
-  verifyAll?: boolean;
-  /** Low-level writes (tests inject failures here). */
-  io?: SegmentIo;
-}
-
-interface PlannedBatch {
-  pos: number;
-  size: number;
-  lastOffset: number;
-  maxTimestamp: number;
-}
+export type { AppendResult } from './append-plan.ts';
+export type { PartitionLogOptions } from './log-open.ts';
 
 interface WriteTask {
   kind: 'write';
@@ -85,13 +49,9 @@ interface WriteTask {
 
 type Task = WriteTask | { kind: 'roll'; old: Segment; segment: Segment } | { kind: 'checkpoint' };
 
-const INT32_MAX = 0x7fff_ffff;
 /** At most this many appends are coalesced into one writev. */
 const MAX_GROUP = 512;
 
-
-/** Bytes written to a segment after which a background fdatasync starts (see #backgroundWriteback). */
-const WRITEBACK_BYTES = 4 * 1024 * 1024;
 export class PartitionLog {
   readonly topic: string;
   readonly partition: number;
@@ -99,7 +59,6 @@ export class PartitionLog {
   config: LogConfig;
 
   readonly #clock: Clock;
-  readonly #syncer: SyncScheduler;
   readonly #logger: Logger;
   readonly #io: SegmentIo;
   /** Oldest first; the last one is active. Replaced, never mutated, so readers can hold a snapshot. */
@@ -114,21 +73,20 @@ export class PartitionLog {
   #offline = false;
   #offlineReason = '';
   #closing: Promise<void> | null = null;
-  #retaining: Promise<number> | null = null;
-  /** Serialises retention, DeleteRecords and cleaning: each replaces segments of the log. */
-  #maintenance: Promise<unknown> = Promise.resolve();
-  /** The cleaner's checkpoint, read on the first pass. */
-  #cleanerState: CleanerState | null = null;
   /** Idempotent and transactional producers (log-producers.ts); rebuilt from a snapshot and the log on open. */
   readonly #producerLog: LogProducers;
+  /** This log's segments and offsets, read live (log-lookups.ts); the other helpers' hosts start from it. */
+  readonly #view: LogReadView;
+  /** Retention, DeleteRecords and cleaning, one at a time (log-maintenance.ts). */
+  readonly #maintenance: LogMaintenance;
 
   readonly #queue = new TaskQueue<Task>({
     run: (group) => this.#runTasks(group),
     joins: (first, next) => first.kind === 'write' && next.kind === 'write' && next.segment === first.segment,
     maxGroup: MAX_GROUP,
   });
-  /** Segments with writes not yet covered by a completed fdatasync. */
-  readonly #unsynced = new Set<Segment>();
+  /** The segments' fdatasyncs: which have unsynced writes, syncing them (segment-syncs.ts). */
+  readonly #syncs: SegmentSyncs;
 
   private constructor(opts: PartitionLogOptions, segments: Segment[], epochs: LeaderEpochCache, logStartOffset: number) {
     this.topic = opts.topic;
@@ -136,7 +94,6 @@ export class PartitionLog {
     this.dir = opts.dir;
     this.config = opts.config;
     this.#clock = opts.clock;
-    this.#syncer = opts.syncer;
     this.#logger = opts.logger;
     this.#io = opts.io ?? defaultSegmentIo;
     this.#segments = segments;
@@ -144,17 +101,52 @@ export class PartitionLog {
     this.#nextOffset = segments[segments.length - 1]!.nextOffset;
     this.#writtenOffset = this.#nextOffset;
     this.#logStartOffset = logStartOffset;
-    this.#producerLog = new LogProducers({
-      dir: opts.dir,
+    this.#view = {
       where: `${opts.topic}-${opts.partition}`,
       logger: opts.logger,
+      segments: () => this.#segments,
+      logStartOffset: () => this.#logStartOffset,
       nextOffset: () => this.#nextOffset,
       writtenOffset: () => this.#writtenOffset,
-      logStartOffset: () => this.#logStartOffset,
+    };
+    this.#syncs = new SegmentSyncs({
+      syncer: opts.syncer,
+      offline: () => this.#offline,
+      storageError: () => this.#storageError(),
+      goOffline: (reason) => this.#goOffline(reason),
+    });
+    this.#producerLog = new LogProducers({
+      ...this.#view,
+      dir: opts.dir,
       read: (offset, maxBytes, o) => this.read(offset, maxBytes, o),
       barrier: () => this.#queue.barrier(),
       offline: () => this.#offline,
       goOffline: (reason) => this.#goOffline(reason),
+    });
+    this.#maintenance = new LogMaintenance({
+      ...this.#view,
+      dir: opts.dir,
+      topic: opts.topic,
+      partition: opts.partition,
+      config: () => this.config,
+      io: this.#io,
+      producers: this.#producerLog,
+      now: () => this.#clock.now(),
+      setSegments: (segments) => {
+        this.#segments = segments;
+      },
+      setLogStartOffset: (offset) => {
+        this.#logStartOffset = offset;
+      },
+      lastStableOffset: () => this.lastStableOffset,
+      offline: () => this.#offline,
+      closing: () => this.#closing !== null,
+      unusable: () => this.#unusable(),
+      goOffline: (reason) => this.#goOffline(reason),
+      forgetUnsynced: (segment) => this.#syncs.delete(segment),
+      truncateEpochsFromStart: (offset) => {
+        if (this.#epochs.truncateFromStart(offset)) this.#enqueueCheckpoint();
+      },
     });
     for (const s of segments) s.assignedSize = s.size;
     // The recovered tail may exist only in the page cache (the previous process died before
@@ -162,47 +154,13 @@ export class PartitionLog {
     const last = segments[segments.length - 1]!;
     if (last.size > 0) {
       last.writeSeq = 1;
-      this.#unsynced.add(last);
+      this.#syncs.add(last);
     }
   }
 
-  /** Opens (creating with `createIfMissing`) and recovers a partition directory. */
+  /** Opens (creating with `createIfMissing`) and recovers a partition directory (log-open.ts). */
   static async open(opts: PartitionLogOptions): Promise<PartitionLog> {
-    if (opts.createIfMissing) {
-      const created = await fs.mkdir(opts.dir, { recursive: true });
-      if (created !== undefined) await fsyncDir(path.dirname(opts.dir));
-    } else {
-      const st = await fs.stat(opts.dir);
-      if (!st.isDirectory()) throw new Error(`${opts.dir} is not a directory`);
-    }
-    const { segments, epochs: scanned } = await recoverSegments({
-      dir: opts.dir,
-      config: opts.config,
-      clock: opts.clock,
-      logger: opts.logger,
-      verifyAll: opts.verifyAll,
-    });
-    let epochs: LeaderEpochCache;
-    let logStartOffset = segments[0]!.baseOffset;
-    try {
-      const end = segments[segments.length - 1]!.nextOffset;
-      const saved = await readLogStartOffset(opts.dir);
-      if (saved !== null && saved > logStartOffset) {
-        if (saved > end) {
-          opts.logger.warn('the saved log start offset is past the recovered log end; using the log end', { dir: opts.dir, saved, end });
-        }
-        logStartOffset = Math.min(saved, end);
-      }
-      epochs = await LeaderEpochCache.recover(path.join(opts.dir, LEADER_EPOCH_CHECKPOINT), {
-        scanned,
-        logStartOffset,
-        logEndOffset: segments[segments.length - 1]!.nextOffset,
-        logger: opts.logger,
-      });
-    } catch (err) {
-      await Promise.all(segments.map((s) => s.close().catch(() => {})));
-      throw err;
-    }
+    const { segments, epochs, logStartOffset } = await recoverLog(opts);
     const log = new PartitionLog(opts, segments, epochs, logStartOffset);
     try {
       await log.#producerLog.load();
@@ -300,6 +258,13 @@ export class PartitionLog {
     );
   }
 
+  /** The error of an offline log, or of a closed one; null while the log is usable. */
+  #unusable(): KafkaError | null {
+    if (this.#offline) return this.#storageError();
+    if (this.#closing) return new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.topic}-${this.partition} is closed`);
+    return null;
+  }
+
   /**
    * This replica leads the partition from `epoch` on, starting at the current log end (Kafka's
    * leader does this on election, before any data arrives, so OffsetForLeaderEpoch can answer
@@ -322,24 +287,11 @@ export class PartitionLog {
     records: Buffer,
     opts: { leaderEpoch: number; logAppendTime?: number; batches?: AppendBatchInfo[]; origin?: AppendOrigin },
   ): Promise<AppendResult> {
-    if (this.#offline) return Promise.reject(this.#storageError());
-    if (this.#closing) {
-      return Promise.reject(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.topic}-${this.partition} is closed`));
-    }
-    const batches = opts.batches ?? walkBatches(records);
-    if (typeof batches === 'string' || !coversExactly(batches, records.length)) {
-      const why = typeof batches === 'string' ? batches : 'batches do not cover the record set';
-      return Promise.reject(new KafkaError(ErrorCode.CORRUPT_MESSAGE, why));
-    }
-    let producerBatch: ProducerBatch | null = null;
-    for (const b of batches) {
-      const pb = producerBatchAt(records, b.pos, b.size);
-      if (!pb) continue;
-      if (batches.length !== 1) {
-        return Promise.reject(new KafkaError(ErrorCode.INVALID_RECORD, 'a record set with a producer id must be a single batch'));
-      }
-      producerBatch = pb;
-    }
+    const unusable = this.#unusable();
+    if (unusable) return Promise.reject(unusable);
+    const checked = appendBatches(records, opts.batches);
+    if (checked instanceof KafkaError) return Promise.reject(checked);
+    const { batches, producerBatch } = checked;
     if (producerBatch) {
       const early = this.#producerLog.check(producerBatch, opts.origin ?? 'client');
       if (early) return early;
@@ -351,19 +303,8 @@ export class PartitionLog {
     const segment = this.#segments[this.#segments.length - 1]!;
     const stamp = opts.logAppendTime;
     const baseOffset = this.#nextOffset;
-    let offset = baseOffset;
-    const planned: PlannedBatch[] = [];
-    for (const b of batches) {
-      setBatchBaseOffset(records, b.pos, offset);
-      setBatchLeaderEpoch(records, b.pos, opts.leaderEpoch);
-      let maxTimestamp = b.maxTimestamp;
-      if (stamp !== undefined) {
-        stampLogAppendTime(records, b.pos, stamp);
-        maxTimestamp = stamp;
-      }
-      offset += b.lastOffsetDelta + 1;
-      planned.push({ pos: b.pos, size: b.size, lastOffset: offset - 1, maxTimestamp });
-    }
+    const planned = assignOffsets(records, batches, baseOffset, opts.leaderEpoch, stamp);
+    const offset = baseOffset + offsets;
     this.#nextOffset = offset;
     if (producerBatch) this.#producerLog.state.apply(producerBatch, baseOffset, offset - 1);
     segment.assignedSize += records.length;
@@ -387,17 +328,8 @@ export class PartitionLog {
     const seg = this.#segments[this.#segments.length - 1]!;
     if (seg.assignedSize === 0) return;
     const c = this.config;
-    const reason =
-      seg.assignedSize + bytes > Math.min(c.segmentBytes, INT32_MAX) // index positions are int32
-        ? 'segment.bytes'
-        : seg.rollBaseMs !== null && this.#clock.now() - seg.rollBaseMs > (c.compact ? Math.min(c.segmentMs, c.maxCompactionLagMs) : c.segmentMs)
-          ? 'segment.ms'
-          : seg.index.entries + seg.pendingBatches + batches > OffsetIndex.maxEntriesFor(c.segmentIndexBytes) ||
-              seg.timeIndex.entries + seg.pendingBatches + batches + 1 > TimeIndex.maxEntriesFor(c.segmentIndexBytes)
-            ? 'index full'
-            : this.#nextOffset + offsets - 1 - seg.baseOffset > INT32_MAX
-              ? 'relative offset overflow'
-              : null;
+    const append = { bytes, batches, offsets, nextOffset: this.#nextOffset };
+    const reason = rollReason(seg, c, append, this.#clock.now());
     if (reason === null) return;
     const next = new Segment(this.dir, this.#nextOffset, {
       offset: OffsetIndex.maxEntriesFor(c.segmentIndexBytes),
@@ -444,29 +376,14 @@ export class PartitionLog {
     }
     seg.size = at;
     seg.writeSeq++;
-    this.#unsynced.add(seg);
+    this.#syncs.add(seg);
     this.#writtenOffset = group[group.length - 1]!.result.lastOffset + 1;
     const logStartOffset = this.logStartOffset;
     for (const t of group) {
       t.result.logStartOffset = logStartOffset;
       t.resolve(t.result);
     }
-    this.#backgroundWriteback(seg, total);
-  }
-
-  /**
-   * Starts an fdatasync nobody waits for once WRITEBACK_BYTES have been written to a segment
-   * without one (acks=1, or page-cache durability, never ask for it). Otherwise the dirty
-   * pages pile up until the kernel writes a gigabyte back in one burst, and appends to the
-   * file stall behind it for hundreds of milliseconds: at 220 MB/s, open-loop end-to-end p99
-   * went from ~100 ms to ~1 s. Kafka leaves this to the kernel too; this only makes the
-   * writeback steady. A failure takes the log offline, as any failed fsync does.
-   */
-  #backgroundWriteback(seg: Segment, bytes: number): void {
-    seg.bytesSinceWriteback += bytes;
-    if (seg.bytesSinceWriteback < WRITEBACK_BYTES || seg.syncing) return;
-    seg.bytesSinceWriteback = 0;
-    this.#syncSegment(seg).catch(() => {}); // #syncSegment already took the log offline
+    this.#syncs.backgroundWriteback(seg, total);
   }
 
   /**
@@ -535,9 +452,9 @@ export class PartitionLog {
    */
   async #roll(old: Segment, segment: Segment): Promise<void> {
     try {
-      await this.#syncSegment(old);
+      await this.#syncs.sync(old);
     } catch {
-      return; // #syncSegment took the log offline and failed the queue
+      return; // the failed sync took the log offline and failed the queue
     }
     try {
       await writeFilesAtomic(old.indexFiles());
@@ -597,27 +514,7 @@ export class PartitionLog {
     if (this.config.durability === 'pagecache') return;
     await this.#queue.barrier();
     if (this.#offline) throw this.#storageError();
-    await Promise.all([...this.#unsynced].map((s) => this.#syncSegment(s)));
-  }
-
-  #syncSegment(seg: Segment): Promise<void> {
-    if (this.#offline) return Promise.reject(this.#storageError());
-    if (seg.writeSeq <= seg.syncedSeq || !seg.handle) return Promise.resolve();
-    if (seg.syncing && seg.syncing.seq >= seg.writeSeq) return seg.syncing.promise;
-    const seq = seg.writeSeq;
-    const promise: Promise<void> = this.#syncer.request(seg.handle).then(
-      () => {
-        if (seq > seg.syncedSeq) seg.syncedSeq = seq;
-        if (seg.syncedSeq >= seg.writeSeq) this.#unsynced.delete(seg);
-        if (seg.syncing?.promise === promise) seg.syncing = null;
-      },
-      (err: Error) => {
-        this.#goOffline(`fdatasync of ${seg.logPath} failed: ${err.message}`);
-        throw this.#storageError();
-      },
-    );
-    seg.syncing = { seq, promise };
-    return promise;
+    await this.#syncs.syncAll();
   }
 
   // ---- reads ----------------------------------------------------------------------------
@@ -627,49 +524,10 @@ export class PartitionLog {
    * when `minOneBatch`, the default), from one segment, never at or past `maxOffset`
    * (exclusive, default and at most the high watermark).
    */
-  async read(fetchOffset: number, maxBytes: number, opts: { minOneBatch?: boolean; maxOffset?: number } = {}): Promise<ReadResult> {
-    if (this.#offline) throw this.#storageError();
-    if (this.#closing) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.topic}-${this.partition} is closed`);
-    const start = this.logStartOffset;
-    const end = this.#nextOffset;
-    if (fetchOffset < start || fetchOffset > end) {
-      throw new KafkaError(
-        ErrorCode.OFFSET_OUT_OF_RANGE,
-        `fetch offset ${fetchOffset} is out of range for ${this.topic}-${this.partition}: log start ${start}, log end ${end}`,
-      );
-    }
-    const limit = Math.min(opts.maxOffset ?? this.#writtenOffset, this.#writtenOffset);
-    if (fetchOffset >= limit) return EMPTY_READ;
-    const minOne = opts.minOneBatch ?? true;
-    const segments = this.#segments;
-    for (let i = segmentIndexFor(segments, fetchOffset); i < segments.length; i++) {
-      const seg = segments[i]!;
-      if (seg.baseOffset >= limit) break;
-      if (!seg.handle) {
-        if (fetchOffset < this.logStartOffset) {
-          throw new KafkaError(ErrorCode.OFFSET_OUT_OF_RANGE, `fetch offset ${fetchOffset} was deleted by retention`);
-        }
-        continue;
-      }
-      const size = seg.size;
-      if (size === 0) continue;
-      const got = await this.#guard(seg, () =>
-        seg.withReader((handle) => readSegment(seg, handle, { fetchOffset, end: size, maxBytes, minOne, limit })),
-      );
-      if (got) return got;
-    }
-    return EMPTY_READ;
-  }
-
-  /** Turns low-level read failures into KAFKA_STORAGE_ERROR (with a log line). */
-  async #guard<T>(seg: Segment, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof KafkaError) throw err;
-      this.#logger.error('log read failed', { segment: seg.logPath, error: err as Error });
-      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `read of ${seg.logPath} failed: ${(err as Error).message}`);
-    }
+  read(fetchOffset: number, maxBytes: number, opts: { minOneBatch?: boolean; maxOffset?: number } = {}): Promise<ReadResult> {
+    const unusable = this.#unusable();
+    if (unusable) return Promise.reject(unusable);
+    return readLog(this.#view, fetchOffset, maxBytes, opts);
   }
 
   // ---- ListOffsets and OffsetForLeaderEpoch ---------------------------------------------
@@ -678,31 +536,17 @@ export class PartitionLog {
    * ListOffsets by timestamp: the first offset whose record timestamp is >= `timestampMs`,
    * with that timestamp, or null (see log-reads.ts for precision).
    */
-  async offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestamp: number } | null> {
-    if (this.#offline) throw this.#storageError();
-    for (const seg of this.#segments) {
-      if (seg.maxTimestamp < timestampMs || !seg.handle || seg.size === 0) continue;
-      const found = await this.#guard(seg, () => timestampInSegment(seg, timestampMs));
-      // Records below the log start offset (DeleteRecords) are gone: answer with the start.
-      if (found) return found.offset < this.#logStartOffset ? { ...found, offset: this.#logStartOffset } : found;
-    }
-    return null;
+  offsetForTimestamp(timestampMs: number): Promise<{ offset: number; timestamp: number } | null> {
+    if (this.#offline) return Promise.reject(this.#storageError());
+    return offsetForTimestamp(this.#view, timestampMs);
   }
 
   /**
    * ListOffsets MAX_TIMESTAMP (-3): the first record carrying the log's largest timestamp, or
    * null when no batch has a timestamp (see log-reads.ts for precision).
    */
-  async maxTimestampOffset(): Promise<{ offset: number; timestamp: number } | null> {
-    let best: Segment | null = null;
-    for (const s of this.#segments) if (s.maxTimestamp >= 0 && (!best || s.maxTimestamp > best.maxTimestamp)) best = s;
-    if (!best) return null;
-    try {
-      return await maxTimestampInSegment(best);
-    } catch (err) {
-      this.#logger.debug('max timestamp lookup fell back to the batch level', { segment: best.logPath, error: err as Error });
-      return { offset: best.offsetOfMaxTimestamp, timestamp: best.maxTimestamp };
-    }
+  maxTimestampOffset(): Promise<{ offset: number; timestamp: number } | null> {
+    return maxTimestampOffset(this.#view);
   }
 
   endOffsetForEpoch(epoch: number): { leaderEpoch: number; endOffset: number } {
@@ -716,51 +560,7 @@ export class PartitionLog {
    * advances the log start offset. Returns how many segments were deleted.
    */
   applyRetention(): Promise<number> {
-    if (this.#offline || this.#closing) return Promise.resolve(0);
-    this.#retaining ??= this.#retain().finally(() => {
-      this.#retaining = null;
-    });
-    return this.#retaining;
-  }
-
-  #retain(): Promise<number> {
-    return this.#exclusive(async () => {
-      const n = await countDeletable(this.#segments, this.config, this.#clock.now(), this.#logStartOffset);
-      return this.#deletePrefix(n, 'retention');
-    });
-  }
-
-  /** Runs `fn` after every other maintenance task of this log (retention, DeleteRecords, cleaning). */
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#maintenance.then(fn);
-    this.#maintenance = run.catch(() => {});
-    return run;
-  }
-
-  /** Deletes the first `n` segments (closed ones) and moves the log start offset past them. */
-  async #deletePrefix(n: number, why: string): Promise<number> {
-    if (n === 0 || this.#closing) return 0;
-    const doomed = this.#segments.slice(0, n);
-    this.#segments = this.#segments.slice(n);
-    this.#logStartOffset = Math.max(this.#logStartOffset, this.#segments[0]!.baseOffset);
-    for (const s of doomed) this.#unsynced.delete(s);
-    this.#logger.info(`${why} deleted segments`, {
-      topic: this.topic,
-      partition: this.partition,
-      segments: n,
-      bytes: doomed.reduce((a, s) => a + s.size, 0),
-      logStartOffset: this.logStartOffset,
-    });
-    if (this.#epochs.truncateFromStart(this.logStartOffset)) this.#enqueueCheckpoint();
-    this.#producerLog.state.truncateHead(this.logStartOffset);
-    for (const s of doomed) {
-      try {
-        await s.delete();
-      } catch (err) {
-        this.#logger.error('could not delete a segment', { segment: s.logPath, error: err as Error });
-      }
-    }
-    return n;
+    return this.#maintenance.applyRetention();
   }
 
   /**
@@ -769,35 +569,8 @@ export class PartitionLog {
    * start offset (the response's low watermark). An offset past the high watermark is
    * OFFSET_OUT_OF_RANGE; one at or below the current start changes nothing.
    */
-  async deleteRecords(offset: number): Promise<number> {
-    if (this.#offline) throw this.#storageError();
-    if (this.#closing) throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `log ${this.topic}-${this.partition} is closed`);
-    const hw = this.highWatermark;
-    const target = offset === -1 ? hw : offset;
-    if (target < 0 || target > hw) {
-      throw new KafkaError(
-        ErrorCode.OFFSET_OUT_OF_RANGE,
-        `Cannot increment the log start offset to ${offset} of partition ${this.topic}-${this.partition} since it is larger than the high watermark ${hw}`,
-      );
-    }
-    return this.#exclusive(async () => {
-      if (target <= this.#logStartOffset) return this.#logStartOffset;
-      try {
-        await writeLogStartOffset(this.dir, target);
-      } catch (err) {
-        this.#logger.error('could not persist the log start offset', { dir: this.dir, error: err as Error });
-        throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `cannot persist the log start offset: ${(err as Error).message}`);
-      }
-      this.#logStartOffset = target;
-      this.#producerLog.state.truncateHead(target);
-      this.#logger.info('log start offset moved by DeleteRecords', { topic: this.topic, partition: this.partition, logStartOffset: target });
-      if (this.#epochs.truncateFromStart(target)) this.#enqueueCheckpoint();
-      let n = 0;
-      const segs = this.#segments;
-      while (n + 1 < segs.length && segs[n]!.sealed && segs[n + 1]!.baseOffset <= target) n++;
-      await this.#deletePrefix(n, 'DeleteRecords');
-      return this.#logStartOffset;
-    });
+  deleteRecords(offset: number): Promise<number> {
+    return this.#maintenance.deleteRecords(offset);
   }
 
   /**
@@ -808,50 +581,7 @@ export class PartitionLog {
    * committed takes the log offline (a restart completes the swap).
    */
   clean(opts: { force?: boolean; maxMapKeys?: number; hook?: SwapStepHook } = {}): Promise<CleanStats | null> {
-    if (this.#offline || this.#closing || !this.config.compact) return Promise.resolve(null);
-    return this.#exclusive(async () => {
-      // Not while the producer state is rebuilt: the cleaner needs it right (aborted data, the LSO).
-      if (this.#offline || this.#closing || this.#producerLog.stale) return null;
-      this.#cleanerState ??= await readCleanerState(this.dir);
-      try {
-        const done = await cleanLog(this.#cleanerHost(), this.#cleanerState, { ...opts, now: this.#clock.now() });
-        if (!done) return null;
-        this.#cleanerState = done.state;
-        if (this.#epochs.truncateFromStart(this.logStartOffset)) this.#enqueueCheckpoint();
-        this.#logger.info('cleaned log', { topic: this.topic, partition: this.partition, ...done.stats });
-        return done.stats;
-      } catch (err) {
-        if (err instanceof CleanAborted) return null;
-        if (err instanceof SwapFailed) this.#goOffline(err.message);
-        throw err;
-      }
-    });
-  }
-
-  #cleanerHost(): CleanerHost {
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const log = this;
-    return {
-      dir: this.dir,
-      config: this.config,
-      logger: this.#logger,
-      io: this.#io,
-      get logStartOffset() {
-        return log.logStartOffset;
-      },
-      segments: () => this.#segments,
-      stopping: () => this.#closing !== null || this.#offline,
-      get lastStableOffset() {
-        return log.lastStableOffset;
-      },
-      txns: () => this.#producerLog.state.cleanerView(),
-      forgetAborted: (markers) => this.#producerLog.forgetAborted(markers, this.#logStartOffset),
-      replace: (old, cleaned) => {
-        const at = this.#segments.indexOf(old[0]!);
-        if (at < 0 || old.some((s, i) => this.#segments[at + i] !== s)) throw new Error('cleaned segments are no longer in the log');
-        this.#segments = [...this.#segments.slice(0, at), cleaned, ...this.#segments.slice(at + old.length)];
-      },
-    };
+    return this.#maintenance.clean(opts);
   }
 
   /** Finishes queued writes, syncs (in both durability modes) and closes the files. */
@@ -861,12 +591,11 @@ export class PartitionLog {
   }
 
   async #close(): Promise<void> {
-    await this.#retaining;
-    await this.#maintenance;
+    await this.#maintenance.settled();
     await this.#queue.barrier();
     if (!this.#offline) {
       try {
-        await Promise.all([...this.#unsynced].map((s) => this.#syncSegment(s)));
+        await this.#syncs.syncAll();
         if (this.#epochCheckpointDirty) await this.#writeCheckpoint();
         await this.#producerLog.snapshot();
       } catch (err) {
