@@ -1,6 +1,6 @@
 // Background writeback: a segment that took WRITEBACK_BYTES (4 MiB) of appends without anyone
 // asking for a sync gets an fdatasync nobody waits for, in both durability modes, so dirty
-// pages never pile up into one long writeback burst (see PartitionLog#backgroundWriteback).
+// pages never pile up into one long writeback burst (see SegmentSyncs.backgroundWriteback in segment-syncs.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SyncScheduler } from './sync-scheduler.ts';
