@@ -1,7 +1,7 @@
 /**
  * Reading producer state out of record batches: the header fields ProducerState needs, and the
  * replay of a stretch of log into a ProducerState (recovery, and the rebuild after a failed
- * write). Kept apart from partition-log.ts, which only calls these.
+ * write). Called by append-plan.ts (producerBatchAt) and log-producers.ts (replayProducerBatches).
  */
 import {
   batchBaseSequence,
