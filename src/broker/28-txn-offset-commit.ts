@@ -13,10 +13,10 @@
  * whose member and epoch the consumer coordinator checks (a stale epoch is ILLEGAL_GENERATION,
  * as Kafka's validateTransactionalOffsetCommit).
  *
- * Verification (Kafka's transaction.partition.verification.enable, on by default): when the
- * broker has a transaction coordinator, the transaction of this producer id and epoch must be
- * ongoing and contain the group's `__consumer_offsets` partition (AddOffsetsToTxn) — so no
- * offsets stay pending that no marker would ever complete. Errors as Kafka 4.3 (probed):
+ * Verification (Kafka's transaction.partition.verification.enable, on by default): the
+ * transaction of this producer id and epoch must be ongoing and contain the group's
+ * `__consumer_offsets` partition (AddOffsetsToTxn) — so no offsets stay pending that no marker
+ * would ever complete. Errors as Kafka 4.3 (probed):
  * unknown transactional id / other producer id INVALID_PRODUCER_ID_MAPPING, other epoch
  * INVALID_PRODUCER_EPOCH, no AddOffsetsToTxn INVALID_TXN_STATE (v4: TRANSACTION_ABORTABLE).
  * The log then checks the producer epoch of the batch on append. The check and the append are
@@ -34,11 +34,7 @@ import { partitionKey } from './partition-waiters.ts';
 import { coordinatorContext, groupsReady, knownPartitions } from './group-context.ts';
 import { OFFSETS_TOPIC } from './group-service.ts';
 import { partitionFor } from '../coordinator/group/partition-for.ts';
-
-/** What this handler needs of the transaction coordinator's service (when the broker has one). */
-interface TxnVerifier {
-  verifyPartition(transactionalId: string | null, producerId: number, producerEpoch: number, topic: string, partition: number): ErrorCode;
-}
+import type { Broker } from './broker.ts';
 
 /**
  * Kafka's verification of a transactional write (the transaction must be ongoing with the
@@ -46,12 +42,10 @@ interface TxnVerifier {
  * transactional id or another producer id INVALID_PRODUCER_ID_MAPPING, another epoch (a
  * zombie) INVALID_PRODUCER_EPOCH, a transaction being completed (PrepareCommit/PrepareAbort)
  * CONCURRENT_TRANSACTIONS, the partition not in the transaction INVALID_TXN_STATE (v4:
- * TRANSACTION_ABORTABLE). NONE when the broker has no transaction coordinator.
+ * TRANSACTION_ABORTABLE).
  */
-function verifyTransaction(broker: unknown, req: TxnOffsetCommitRequest, offsetsPartition: number, apiVersion: number): ErrorCode {
-  const txn = (broker as { transactions?: Partial<TxnVerifier> }).transactions;
-  if (typeof txn?.verifyPartition !== 'function') return ErrorCode.NONE;
-  const code = txn.verifyPartition(req.transactionalId, Number(req.producerId), req.producerEpoch, OFFSETS_TOPIC, offsetsPartition);
+function verifyTransaction(broker: Broker, req: TxnOffsetCommitRequest, offsetsPartition: number, apiVersion: number): ErrorCode {
+  const code = broker.transactions.verifyPartition(req.transactionalId, Number(req.producerId), req.producerEpoch, OFFSETS_TOPIC, offsetsPartition);
   switch (code) {
     case ErrorCode.PRODUCER_FENCED:
       return ErrorCode.INVALID_PRODUCER_EPOCH;
