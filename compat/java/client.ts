@@ -4,12 +4,12 @@
  * the same JSON-lines output, so one wrapper (`CliClient`) drives either; `javaClient(version)`
  * and `franzGoClient()` (compat/go/client.ts) build the harness if needed (cached) and return one.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../broker.ts';
 import { run, type Rec } from '../harness.ts';
+import { JsonLinesProcess, type Line } from '../json-lines-process.ts';
 
-export type Line = Record<string, any>;
+export type { Line } from '../json-lines-process.ts';
 
 export interface ProduceResult {
   /** one per input record, in input order: {i, p, o, ts} or {i, error, code, message} */
@@ -156,61 +156,20 @@ export interface GroupRecord { p: number; o: number; v: string }
  * JSON-lines output parsed live: `owned` is what it owns now (after each assigned / revoked /
  * lost callback), `records` what it processed, `events` everything else.
  */
-export class GroupMember {
-  readonly name: string;
-  readonly proc: ChildProcess;
+export class GroupMember extends JsonLinesProcess {
   owned: number[] = [];
   readonly records: GroupRecord[] = [];
   readonly events: Line[] = [];
-  done: Line | undefined;
-  exited = false;
-  exitCode: number | null = null;
-  stderr = '';
-  readonly #exit: Promise<void>;
 
-  constructor(name: string, cmd: string, args: string[]) {
-    this.name = name;
-    this.proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let pending = '';
-    this.proc.stdout!.on('data', (b: Buffer) => {
-      pending += b.toString('utf8');
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const l of lines) {
-        if (!l.trim()) continue;
-        let ev: Line;
-        try {
-          ev = JSON.parse(l) as Line;
-        } catch {
-          this.events.push({ ev: 'garbage', line: l });
-          continue;
-        }
-        if (ev.ev === 'rec') this.records.push({ p: ev.p, o: ev.o, v: ev.v === null ? '' : Buffer.from(ev.v, 'base64').toString('utf8') });
-        else if ('done' in ev) this.done = ev;
-        else this.events.push(ev);
-        if (ev.ev === 'assigned' || ev.ev === 'revoked' || ev.ev === 'lost') this.owned = ev.all;
-      }
-    });
-    this.proc.stderr!.on('data', (b: Buffer) => { this.stderr += b.toString('utf8'); });
-    this.#exit = new Promise((resolve) => this.proc.on('exit', (code) => {
-      this.exited = true;
-      this.exitCode = code;
-      resolve();
-    }));
-  }
-
-  /** SIGKILL: a crash, no LeaveGroup. */
-  kill(): void {
-    if (!this.exited) this.proc.kill('SIGKILL');
+  protected onLine(ev: Line): void {
+    if (ev.ev === 'rec') this.records.push({ p: ev.p, o: ev.o, v: ev.v === null ? '' : Buffer.from(ev.v, 'base64').toString('utf8') });
+    else if (!('done' in ev)) this.events.push(ev);
+    if (ev.ev === 'assigned' || ev.ev === 'revoked' || ev.ev === 'lost') this.owned = ev.all;
   }
 
   /** Wait for the process to end (by itself: idle, watchdog), SIGKILL after `ms`. */
-  async exit(ms = 30_000): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.#exit, new Promise((r) => { timer = setTimeout(r, ms); })]);
-    clearTimeout(timer);
-    this.kill();
-    await this.#exit;
+  override async exit(ms = 30_000): Promise<void> {
+    await super.exit(ms);
   }
 
   /** SIGTERM: the member closes its consumer (LeaveGroup) and exits; SIGKILL after `ms`. */

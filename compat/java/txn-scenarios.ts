@@ -15,7 +15,6 @@
  *   ranges are visible to read_uncommitted readers only).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +23,9 @@ import { run, type Rec } from '../harness.ts';
 import { CLI_ENTRY, freePort, makeTempDir, removeDir, sleep, spawnBrokerProcess, type BrokerProcess }
   from '../../test/testkit/broker.ts';
 
-export type Line = Record<string, any>;
+import { JsonLinesProcess, type Line } from '../json-lines-process.ts';
+
+export type { Line } from '../json-lines-process.ts';
 
 // ---------------------------------------------------------------- the broker
 
@@ -162,79 +163,36 @@ export function txnInput(n: number, tag: string, partitions = TXN_PARTITIONS): R
 
 // ---------------------------------------------------------------- the pipeline process
 
-export class PipelineProcess {
-  readonly name: string;
-  readonly proc: ChildProcess;
+export class PipelineProcess extends JsonLinesProcess {
   readonly events: Line[] = [];
-  done: Line | undefined;
   copied = 0;
-  exited = false;
-  exitCode: number | null = null;
-  stderr = '';
   readonly started = Date.now();
-  readonly #exit: Promise<void>;
-  #waiters: Array<() => void> = [];
 
   constructor(name: string, cmd: string, args: string[], input = '') {
-    this.name = name;
-    this.proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.proc.stdin!.on('error', () => {});
-    this.proc.stdin!.end(input);
-    let pending = '';
-    this.proc.stdout!.on('data', (b: Buffer) => {
-      pending += b.toString('utf8');
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const l of lines) {
-        if (!l.trim()) continue;
-        let ev: Line;
-        try {
-          ev = JSON.parse(l) as Line;
-        } catch {
-          ev = { ev: 'garbage', line: l.slice(0, 300) };
-        }
-        if ('done' in ev) this.done = ev;
-        else this.events.push(ev);
-        if (ev.ev === 'commit' && typeof ev.copied === 'number') this.copied = ev.copied;
-      }
-      for (const w of this.#waiters.splice(0)) w();
-    });
-    this.proc.stderr!.on('data', (b: Buffer) => {
-      this.stderr += b.toString('utf8');
-      if (this.stderr.length > 4_000_000) this.stderr = this.stderr.slice(-2_000_000);
-    });
-    this.#exit = new Promise((resolve) => this.proc.on('exit', (code) => {
-      this.exited = true;
-      this.exitCode = code;
-      for (const w of this.#waiters.splice(0)) w();
-      resolve();
-    }));
+    super(name, cmd, args, input);
+  }
+
+  protected onLine(ev: Line): void {
+    if (!('done' in ev)) this.events.push(ev);
+    if (ev.ev === 'commit' && typeof ev.copied === 'number') this.copied = ev.copied;
   }
 
   /** Resolves when at least `n` records are committed, or false when the process ended first. */
   async copiedAtLeast(n: number): Promise<boolean> {
     while (this.copied < n) {
       if (this.exited) return false;
-      await new Promise<void>((r) => this.#waiters.push(r));
+      await this.changed();
     }
     return true;
   }
 
   /** Wait for the process to end (SIGKILL after `ms`); throws unless it reported done:true. */
   async finish(ms: number): Promise<Line> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.#exit, new Promise((r) => { timer = setTimeout(r, ms); })]);
-    clearTimeout(timer);
-    if (!this.exited) this.proc.kill('SIGKILL');
-    await this.#exit;
+    await this.exit(ms);
     if (!this.done || this.done.done !== true || this.exitCode !== 0) {
       throw new Error(`${this.name} failed (exit ${this.exitCode}): ${JSON.stringify(this.done)}\n${this.describe()}`);
     }
     return this.done;
-  }
-
-  kill(): void {
-    if (!this.exited) this.proc.kill('SIGKILL');
   }
 
   of(kind: string): Line[] {

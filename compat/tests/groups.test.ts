@@ -25,7 +25,6 @@
  * and KIP848_SHORT_SESSION=1.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +32,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { brokerSkipReason, REPO_ROOT, startCompatBroker, type CompatBroker } from '../broker.ts';
 import { KCAT, PYTHON, pyCreateTopic, pyProduce, run, uniqueTopic, type Rec } from '../harness.ts';
+import { JsonLinesProcess } from '../json-lines-process.ts';
 
 const GROUPS_PY = join(REPO_ROOT, 'compat/python/groups.py');
 const PARTITIONS = 12;
@@ -71,54 +71,36 @@ async function until<T>(what: string, fn: () => T | undefined | false | Promise<
 }
 
 /** One confluent-kafka group member as a child process, its JSON-lines output parsed live. */
-class PyMember {
-  readonly name: string;
-  readonly proc: ChildProcess;
+class PyMember extends JsonLinesProcess {
   owned: number[] = [];
   readonly records: Array<{ p: number; o: number; v: string }> = [];
   readonly events: Array<Record<string, any>> = [];
-  exited = false;
   stopping = false;
-  stderr = '';
   private readonly stopFile: string;
-  private readonly exitP: Promise<void>;
 
   constructor(bootstrap: string, name: string, params: Record<string, unknown>) {
-    this.name = name;
-    this.stopFile = join(tmp, `${name}.stop`);
-    this.proc = spawn(PYTHON, [GROUPS_PY, bootstrap], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let pending = '';
-    this.proc.stdout!.on('data', (b: Buffer) => {
-      pending += b.toString('utf8');
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const l of lines) {
-        if (!l.trim()) continue;
-        const ev = JSON.parse(l) as Record<string, any>;
-        if (ev.ev === 'rec') this.records.push({ p: ev.p, o: ev.o, v: ev.v });
-        else this.events.push(ev);
-        if (ev.ev === 'assign' || ev.ev === 'revoke' || ev.ev === 'lost') this.owned = ev.all;
-      }
-    });
-    this.proc.stderr!.on('data', (b: Buffer) => { this.stderr += b.toString('utf8'); });
-    this.exitP = new Promise((resolve) => this.proc.on('exit', () => { this.exited = true; resolve(); }));
-    this.proc.stdin!.end(JSON.stringify({ name, stop_file: this.stopFile, timeout: 150, ...params }));
+    const stopFile = join(tmp, `${name}.stop`);
+    super(name, PYTHON, [GROUPS_PY, bootstrap], JSON.stringify({ name, stop_file: stopFile, timeout: 150, ...params }));
+    this.stopFile = stopFile;
     members.push(this);
   }
 
-  kill(): void {
+  protected onLine(ev: Record<string, any>): void {
+    if (ev.ev === 'rec') this.records.push({ p: ev.p, o: ev.o, v: ev.v });
+    else this.events.push(ev);
+    if (ev.ev === 'assign' || ev.ev === 'revoke' || ev.ev === 'lost') this.owned = ev.all;
+  }
+
+  override kill(): void {
     this.stopping = true;
-    if (!this.exited) this.proc.kill('SIGKILL');
+    super.kill();
   }
 
   /** Ask for a clean stop (close(): LeaveGroup) and wait for the exit. */
   async stop(): Promise<void> {
     this.stopping = true;
     writeFileSync(this.stopFile, '');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.exitP, new Promise((r) => { timer = setTimeout(r, 20_000); })]);
-    clearTimeout(timer);
-    this.kill();
+    await this.exit(20_000);
   }
 
   errors(): Array<Record<string, any>> {
